@@ -1,0 +1,70 @@
+"""Accounts: registration, tokens, and which business a request acts for."""
+
+from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.errors import (
+    BusinessNotFound,
+    BusinessSelectionRequired,
+    InvalidBusinessId,
+    InvalidCredentials,
+    NoBusiness,
+)
+from accounts.models import Business, BusinessMembership
+
+BUSINESS_HEADER = "HTTP_X_BUSINESS_ID"
+
+
+@transaction.atomic
+def business_register(
+    *, username: str, email: str, password: str, business_name: str
+) -> tuple[Token, Business]:
+    """Create a user who owns a new business, and their API token."""
+    user = get_user_model().objects.create_user(username=username, email=email, password=password)
+    business = Business.objects.create(name=business_name, owner=user, email=email)
+    BusinessMembership.objects.create(
+        user=user, business=business, role=BusinessMembership.Role.OWNER
+    )
+    token = Token.objects.create(user=user)
+    return token, business
+
+
+def token_obtain(*, username: str, password: str) -> Token:
+    """Return the user's API token, creating it on first login."""
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        raise InvalidCredentials()
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+def token_revoke(*, user) -> None:
+    """Delete the user's token, logging out every client that holds it."""
+    Token.objects.filter(user=user).delete()
+
+
+def business_for_request(request) -> Business:
+    """The business the request acts for (section 6: one membership, or X-Business-ID)."""
+    cached = getattr(request, "_acting_business", None)
+    if cached is not None:
+        return cached
+    memberships = BusinessMembership.objects.filter(user=request.user).select_related("business")
+    header = request.META.get(BUSINESS_HEADER, "").strip()
+    if header:
+        if not header.isdigit():
+            raise InvalidBusinessId()
+        membership = memberships.filter(business_id=int(header)).first()
+        if membership is None:
+            if not memberships.exists():
+                raise NoBusiness()
+            raise BusinessNotFound()
+    else:
+        found = list(memberships[:2])
+        if not found:
+            raise NoBusiness()
+        if len(found) > 1:
+            raise BusinessSelectionRequired()
+        membership = found[0]
+    request._acting_business = membership.business
+    return membership.business

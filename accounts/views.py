@@ -1,0 +1,52 @@
+from rest_framework import status
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.serializers import (
+    BusinessOutputSerializer,
+    MeOutputSerializer,
+    RegisterInputSerializer,
+    TokenInputSerializer,
+    UserOutputSerializer,
+)
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def register(request):
+    data = RegisterInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    token, business = services.business_register(**data.validated_data)
+    body = {
+        "token": token.key,
+        "user": UserOutputSerializer(token.user).data,
+        "business": BusinessOutputSerializer(business).data,
+    }
+    return Response(body, status=status.HTTP_201_CREATED)
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def token(request):
+    data = TokenInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return Response({"token": services.token_obtain(**data.validated_data).key})
+
+
+@api_view(["POST"])
+def logout(request):
+    services.token_revoke(user=request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@api_view(["GET"])
+def me(request):
+    return Response(MeOutputSerializer(request.user).data)

@@ -1,0 +1,56 @@
+from decimal import Decimal
+
+from django.db import migrations
+
+PACKAGES = [
+    # code, name, description, price, credits, bonus, display order
+    (
+        "starter",
+        "Starter",
+        "30 AI credits to try the AI features.",
+        "30.00",
+        "30",
+        "0",
+        1,
+    ),
+    ("value", "Value", "80 AI credits plus 20 bonus credits.", "80.00", "80", "20", 2),
+    (
+        "premium",
+        "Premium",
+        "180 AI credits plus 70 bonus credits.",
+        "180.00",
+        "180",
+        "70",
+        3,
+    ),
+]
+
+
+def seed(apps, schema_editor):
+    CreditPackage = apps.get_model("ai_features", "CreditPackage")
+    for code, name, description, price, credits, bonus, order in PACKAGES:
+        CreditPackage.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "description": description,
+                "price": Decimal(price),
+                "currency": "GHS",
+                "credits": Decimal(credits),
+                "bonus_credits": Decimal(bonus),
+                "is_active": True,
+                "display_order": order,
+            },
+        )
+
+
+def unseed(apps, schema_editor):
+    apps.get_model("ai_features", "CreditPackage").objects.filter(
+        code__in=[row[0] for row in PACKAGES]
+    ).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ai_features", "0001_initial")]
+
+    operations = [migrations.RunPython(seed, unseed)]

@@ -1,0 +1,252 @@
+"""AI credits: packages, balances, purchases, usage, alerts and the ledger (design section 6).
+
+Money and credits are Decimal(12, 2). Every invariant that can be is a database constraint.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Business
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+CREDIT_KINDS = ["purchase", "grant", "usage_release"]
+DEBIT_KINDS = ["usage", "refund", "expiry"]
+
+
+class CreditPackage(models.Model):
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, default="GHS")
+    credits = models.DecimalField(**MONEY)
+    bonus_credits = models.DecimalField(**MONEY, default=0)
+    is_active = models.BooleanField(default=True)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="package_price_positive"),
+            models.CheckConstraint(condition=Q(credits__gt=0), name="package_credits_positive"),
+            models.CheckConstraint(
+                condition=Q(bonus_credits__gte=0), name="package_bonus_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def total_credits(self):
+        return self.credits + self.bonus_credits
+
+    @property
+    def savings_percent(self) -> int:
+        """Bonus as a whole percent of the paid-for credits, half up (premium: 70/180 -> 39)."""
+        return int((self.bonus_credits * 100 / self.credits).quantize(Decimal("1"), ROUND_HALF_UP))
+
+
+class BusinessAICredits(models.Model):
+    """A business's balance. Expired rows stay, inactive and at zero, for history."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_credits")
+    balance = models.DecimalField(**MONEY, default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    purchased_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "business AI credits"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business"],
+                condition=Q(is_active=True),
+                name="credits_one_active_per_business",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="credits_balance_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.business}: {self.balance}"
+
+
+class AICreditPurchase(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+
+    class Method(models.TextChoices):
+        MOBILE_MONEY = "mobile_money", "Mobile money"
+        CARD = "card", "Card"
+        ADMIN_GRANT = "admin_grant", "Admin grant"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_purchases")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    package = models.CharField(max_length=30)
+    amount_paid = models.DecimalField(**MONEY)
+    total_tax = models.DecimalField(**MONEY, default=0)
+    total_amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, default="GHS")
+    credits_purchased = models.DecimalField(**MONEY)
+    bonus_credits = models.DecimalField(**MONEY, default=0)
+    payment_reference = models.CharField(max_length=64, unique=True)
+    payment_status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    payment_method = models.CharField(max_length=20, choices=Method.choices)
+    callback_url = models.URLField(max_length=500, blank=True)
+    access_code = models.CharField(max_length=100, blank=True)
+    gateway_status = models.CharField(max_length=30, blank=True)
+    gateway_response = models.JSONField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    purchased_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-purchased_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0, total_tax__gte=0),
+                name="purchase_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("amount_paid") + F("total_tax")),
+                name="purchase_total_is_base_plus_tax",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits_purchased__gte=0, bonus_credits__gte=0),
+                name="purchase_credits_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status__in=["pending", "completed", "failed", "refunded"]),
+                name="purchase_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_status="completed") | Q(completed_at__isnull=False),
+                name="purchase_completed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.payment_reference
+
+    @property
+    def total_credits(self):
+        return self.credits_purchased + self.bonus_credits
+
+
+class AITransaction(models.Model):
+    """One use of an AI feature and what it cost."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_transactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    feature = models.CharField(max_length=50, db_index=True)
+    credits_used = models.DecimalField(**MONEY, default=0)
+    cost_to_us = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    tokens_used = models.PositiveIntegerField(default=0)
+    timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    success = models.BooleanField(default=True)
+    processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credits_used__gte=0),
+                name="transaction_credits_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.feature} {self.credits_used} ({self.business})"
+
+
+class AIUsageAlert(models.Model):
+    class Type(models.TextChoices):
+        LOW_BALANCE = "low_balance", "Low balance"
+        DEPLETED = "depleted", "Depleted"
+        EXPIRED = "expired", "Expired"
+        EXPIRING_SOON = "expiring_soon", "Expiring soon"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_alerts")
+    alert_type = models.CharField(max_length=20, choices=Type.choices)
+    current_balance = models.DecimalField(**MONEY)
+    threshold = models.DecimalField(**MONEY, null=True, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    acknowledged = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self):
+        return f"{self.alert_type} ({self.business})"
+
+
+class CreditLedgerEntry(models.Model):
+    """One row per balance change; a business's balance is the sum of its amounts."""
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        GRANT = "grant", "Grant"
+        USAGE = "usage", "Usage"
+        USAGE_RELEASE = "usage_release", "Usage release"
+        REFUND = "refund", "Refund"
+        EXPIRY = "expiry", "Expiry"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_ledger")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)
+    balance_after = models.DecimalField(**MONEY)
+    purchase = models.ForeignKey(
+        AICreditPurchase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger",
+    )
+    transaction = models.ForeignKey(
+        AITransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "credit ledger entries"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["business", "-id"], name="ledger_business_recent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0),
+                name="ledger_balance_after_not_negative",
+            ),
+            # Credits come in through purchases, grants and released holds, and go out
+            # through usage, refunds and expiry; only an adjustment may go either way.
+            models.CheckConstraint(
+                condition=Q(kind__in=CREDIT_KINDS, amount__gt=0)
+                | Q(kind__in=DEBIT_KINDS, amount__lt=0)
+                | Q(kind="adjustment"),
+                name="ledger_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount:+} -> {self.balance_after}"

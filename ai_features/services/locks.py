@@ -1,0 +1,35 @@
+"""Row locks, always taken in one order: the purchase row, then the balance row.
+
+Every function here must run inside `transaction.atomic()`.
+"""
+
+from accounts.models import Business
+from ai_features.models import AICreditPurchase, BusinessAICredits
+
+
+def lock_purchase(*, purchase_id: int) -> AICreditPurchase:
+    """Lock a purchase row. Take it before any balance row."""
+    return AICreditPurchase.objects.select_for_update().get(pk=purchase_id)
+
+
+def lock_balance(*, business: Business | int, create: bool = False) -> BusinessAICredits | None:
+    """Lock the business's active balance row; with `create`, make it first if there is none.
+
+    The insert is `ON CONFLICT DO NOTHING` against the one-active-row constraint, so two
+    first top-ups racing each other end up locking the same row instead of failing.
+    """
+    business_id = business if isinstance(business, int) else business.pk
+    active = BusinessAICredits.objects.select_for_update().filter(
+        business_id=business_id, is_active=True
+    )
+    row = active.first()
+    if row is None and create:
+        BusinessAICredits.objects.bulk_create(
+            [BusinessAICredits(business_id=business_id, balance=0, is_active=True)],
+            ignore_conflicts=True,
+        )
+    if row is None:
+        # A fresh statement sees rows committed since the first one, including a row another
+        # transaction created while we waited on the lock of the row it replaced.
+        row = active.first()
+    return row

@@ -1,0 +1,47 @@
+"""The domain error base class. One handler (pos.exception_handler) maps these to HTTP."""
+
+
+class DomainError(Exception):
+    """A business-rule failure the client can act on; carries its HTTP status and code."""
+
+    status_code = 400
+    code = "error"
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None):
+        self.detail = detail or self.default_detail
+        if code:
+            self.code = code
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    default_detail = "Not found."
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class GatewayError(DomainError):
+    """The payment gateway failed us: an outage, not the client's fault."""
+
+    status_code = 502
+    code = "payment_gateway_error"
+    default_detail = "The payment gateway returned an error. Please try again."
+
+
+class GatewayTimeout(GatewayError):
+    status_code = 504
+    code = "payment_gateway_timeout"
+    default_detail = "The payment gateway did not answer in time. Please try again."
+
+
+class GatewayNotConfigured(GatewayError):
+    status_code = 503
+    code = "payment_gateway_not_configured"
+    default_detail = "Payments are not configured on this server."
