@@ -1,0 +1,86 @@
+"""Real concurrency on PostgreSQL: threads, each with its own connection and transaction."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from ai_features.errors import InsufficientCredits
+from ai_features.models import BusinessAICredits, CreditLedgerEntry
+from ai_features.services.credits import credits_add, credits_deduct
+from conftest import ledger_sum, make_business, run_in_threads, stored_balance
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 16
+OPS_PER_THREAD = 10
+
+
+def assert_ledger_chain_is_unbroken(business, start=Decimal("0.00")):
+    """Entries, in the order their locks were held, each start where the last one ended."""
+    running = start
+    for entry in CreditLedgerEntry.objects.filter(business=business).order_by("id"):
+        running += entry.amount
+        assert entry.balance_after == running, "a lost or doubled update broke the chain"
+        assert entry.balance_after >= 0
+    return running
+
+
+def test_grants_and_debits_racing_on_one_business_lose_no_update():
+    business = make_business()
+    credits_add(business=business, amount="20", kind="grant")
+    outcomes = {"added": 0, "deducted": 0, "refused": 0}
+    lock = threading.Lock()
+
+    def work(index):
+        for _ in range(OPS_PER_THREAD):
+            if index % 2:
+                credits_add(business=business, amount="1.00", kind="grant")
+                result = "added"
+            else:
+                try:
+                    credits_deduct(business=business, amount="2.00", kind="usage")
+                    result = "deducted"
+                except InsufficientCredits:
+                    result = "refused"
+            with lock:
+                outcomes[result] += 1
+
+    run_in_threads(THREADS, work)
+
+    expected = Decimal("20") + outcomes["added"] * Decimal("1") - outcomes["deducted"] * 2
+    assert outcomes["added"] == THREADS // 2 * OPS_PER_THREAD
+    assert outcomes["deducted"] + outcomes["refused"] == THREADS // 2 * OPS_PER_THREAD
+    assert outcomes["deducted"] > 0
+    assert stored_balance(business) == expected == ledger_sum(business)
+    assert assert_ledger_chain_is_unbroken(business) == expected
+    assert CreditLedgerEntry.objects.filter(business=business).count() == 1 + (
+        outcomes["added"] + outcomes["deducted"]
+    )
+
+
+def test_first_top_ups_racing_create_exactly_one_balance_row():
+    business = make_business()
+
+    run_in_threads(THREADS, lambda i: credits_add(business=business, amount="1", kind="grant"))
+
+    assert BusinessAICredits.objects.filter(business=business).count() == 1
+    assert stored_balance(business) == Decimal(THREADS) == ledger_sum(business)
+
+
+def test_debits_racing_for_the_last_credits_never_overdraw():
+    business = make_business()
+    credits_add(business=business, amount="5", kind="grant")
+    refused = []
+
+    def spend(index):
+        try:
+            credits_deduct(business=business, amount="1", kind="usage")
+        except InsufficientCredits:
+            refused.append(index)
+
+    run_in_threads(THREADS, spend)
+
+    assert len(refused) == THREADS - 5
+    assert stored_balance(business) == Decimal("0.00") == ledger_sum(business)
+    assert_ledger_chain_is_unbroken(business)

@@ -1,0 +1,167 @@
+"""The billing core: adding, deducting, granting, and the ledger that mirrors the balance."""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
+from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
+from ai_features.services.credits import (
+    balance_get,
+    credits_add,
+    credits_deduct,
+    credits_grant,
+    purchase_create,
+)
+from conftest import ledger_sum, stored_balance
+
+pytestmark = pytest.mark.django_db
+ACCRA = ZoneInfo("Africa/Accra")
+
+
+def test_a_top_up_on_7_nov_2025_expires_on_6_may_2026(business):
+    topped_up = datetime(2025, 11, 7, 10, 30, tzinfo=ACCRA)
+
+    credits_add(business=business, amount="50", kind="grant", now=topped_up)
+
+    row = BusinessAICredits.objects.get(business=business)
+    assert row.expires_at == datetime(2026, 5, 6, 10, 30, tzinfo=ACCRA)
+    assert row.purchased_at == topped_up and row.is_active
+
+
+def test_adding_creates_the_balance_row_and_a_ledger_entry(business):
+    entry = credits_add(business=business, amount=Decimal("12.50"), kind="grant")
+
+    assert stored_balance(business) == Decimal("12.50")
+    assert (entry.kind, entry.amount, entry.balance_after) == (
+        "grant",
+        Decimal("12.50"),
+        Decimal("12.50"),
+    )
+
+
+def test_another_top_up_adds_and_restarts_the_expiry_clock(business):
+    first = datetime(2025, 1, 1, tzinfo=ACCRA)
+    later = datetime(2025, 3, 1, tzinfo=ACCRA)
+    credits_add(business=business, amount="10", kind="grant", now=first)
+
+    credits_add(business=business, amount="5", kind="grant", now=later)
+
+    row = BusinessAICredits.objects.get(business=business, is_active=True)
+    assert row.balance == Decimal("15.00")
+    assert row.expires_at == datetime(2025, 8, 28, tzinfo=ACCRA)
+
+
+def test_deducting_takes_credits_out_and_writes_a_negative_entry(business):
+    credits_add(business=business, amount="10", kind="grant")
+
+    entry = credits_deduct(business=business, amount="2.50", kind="usage")
+
+    assert stored_balance(business) == Decimal("7.50")
+    assert (entry.amount, entry.balance_after) == (Decimal("-2.50"), Decimal("7.50"))
+    assert ledger_sum(business) == Decimal("7.50")
+
+
+def test_deducting_more_than_the_balance_is_refused_and_changes_nothing(business):
+    credits_add(business=business, amount="2", kind="grant")
+
+    with pytest.raises(InsufficientCredits):
+        credits_deduct(business=business, amount="2.01", kind="usage")
+
+    assert stored_balance(business) == Decimal("2.00")
+    assert CreditLedgerEntry.objects.filter(business=business).count() == 1
+
+
+def test_deducting_from_a_business_that_never_had_credits_is_refused(business):
+    with pytest.raises(InsufficientCredits):
+        credits_deduct(business=business, amount="1", kind="usage")
+
+    assert not BusinessAICredits.objects.exists()
+
+
+def test_deducting_from_an_expired_balance_is_refused(business):
+    credits_add(
+        business=business, amount="10", kind="grant", now=datetime(2020, 1, 1, tzinfo=ACCRA)
+    )
+
+    with pytest.raises(CreditsExpired):
+        credits_deduct(business=business, amount="1", kind="usage")
+
+    assert stored_balance(business) == Decimal("10.00")
+
+
+@pytest.mark.parametrize("amount", ["0", "-1", "0.001", "NaN", "Infinity", "abc", None])
+def test_amounts_that_are_not_positive_cents_are_refused(business, amount):
+    with pytest.raises(InvalidAmount):
+        credits_add(business=business, amount=amount, kind="grant")
+
+    assert not CreditLedgerEntry.objects.exists()
+
+
+def test_a_top_up_after_expiry_forfeits_the_old_credits_and_starts_fresh(business):
+    credits_add(
+        business=business, amount="10", kind="grant", now=datetime(2024, 1, 1, tzinfo=ACCRA)
+    )
+    now = timezone.now()
+
+    credits_add(business=business, amount="30", kind="purchase", now=now)
+
+    rows = BusinessAICredits.objects.filter(business=business).order_by("id")
+    assert [(r.balance, r.is_active) for r in rows] == [
+        (Decimal("0.00"), False),
+        (Decimal("30.00"), True),
+    ]
+    assert rows[1].expires_at > now
+    kinds = list(
+        CreditLedgerEntry.objects.filter(business=business)
+        .order_by("id")
+        .values_list("kind", "amount")
+    )
+    assert kinds == [
+        ("grant", Decimal("10.00")),
+        ("expiry", Decimal("-10.00")),
+        ("purchase", Decimal("30.00")),
+    ]
+    assert ledger_sum(business) == stored_balance(business) == Decimal("30.00")
+
+
+def test_a_grant_is_a_completed_unpaid_admin_grant_purchase_with_a_ledger_entry(business):
+    purchase = credits_grant(business=business, credits=80, bonus_credits=20, package="value")
+
+    purchase.refresh_from_db()
+    assert purchase.payment_method == "admin_grant"
+    assert purchase.payment_status == "completed" and purchase.completed_at is not None
+    assert purchase.total_amount == Decimal("0.00")
+    assert purchase.payment_reference.startswith("AI-CREDIT-")
+    entry = CreditLedgerEntry.objects.get(purchase=purchase)
+    assert (entry.kind, entry.amount) == ("grant", Decimal("100.00"))
+    assert stored_balance(business) == Decimal("100.00")
+
+
+def test_a_reference_collision_draws_a_new_reference(business, monkeypatch):
+    existing = credits_grant(business=business, credits=1, package="test")
+    draws = iter([existing.payment_reference, "AI-CREDIT-2-0000BEEF"])
+    monkeypatch.setattr("ai_features.services.credits.payment_reference_new", lambda: next(draws))
+
+    purchase = purchase_create(
+        business=business,
+        package="test",
+        amount_paid=0,
+        total_amount=0,
+        credits_purchased=1,
+        payment_method="admin_grant",
+    )
+
+    assert purchase.payment_reference == "AI-CREDIT-2-0000BEEF"
+    assert AICreditPurchase.objects.count() == 2
+
+
+def test_the_balance_of_a_business_with_no_credits_is_zero_and_inactive(business):
+    assert balance_get(business=business) == {
+        "balance": Decimal("0.00"),
+        "expires_at": None,
+        "is_active": False,
+    }

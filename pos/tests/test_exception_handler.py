@@ -1,0 +1,56 @@
+import pytest
+from django.db import connection
+from django.urls import path
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+
+from accounts.models import Business
+from conftest import make_user
+from pos.errors import Conflict, GatewayTimeout
+
+
+@api_view(["POST"])
+@permission_classes([AllowAny])
+def write_then_conflict(request):
+    Business.objects.create(name="Half-done", owner=make_user())
+    raise Conflict("Someone else changed it.", code="edit_conflict")
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def gateway_down(request):
+    raise GatewayTimeout()
+
+
+urlpatterns = [
+    path("conflict/", write_then_conflict),
+    path("gateway/", gateway_down),
+]
+
+
+@pytest.fixture(autouse=True)
+def _urls(settings):
+    settings.ROOT_URLCONF = __name__
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_domain_error_maps_to_its_status_and_code_and_rolls_back(client):
+    # Views run inside a transaction when a caller wraps them (ATOMIC_REQUESTS, or a service
+    # calling a view); the handler must mark it for rollback so half-done writes vanish.
+    connection.settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        response = client.post("/conflict/")
+    finally:
+        connection.settings_dict["ATOMIC_REQUESTS"] = False
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Someone else changed it.", "code": "edit_conflict"}
+    assert not Business.objects.filter(name="Half-done").exists()
+
+
+def test_a_gateway_outage_is_a_504_with_a_clear_message(client):
+    response = client.get("/gateway/")
+
+    assert response.status_code == 504
+    assert response.json()["code"] == "payment_gateway_timeout"
+    assert "did not answer in time" in response.json()["detail"]
