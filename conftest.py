@@ -1,8 +1,10 @@
 """Fixtures and factories shared by every app's tests."""
 
 import itertools
+import json
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,6 +16,8 @@ from rest_framework.test import APIClient
 from accounts.models import Business, BusinessMembership
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
 
+PAYSTACK_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "paystack" / "fixtures"
+TEST_SECRET = "sk_test_0000000000000000000000000000000000000000"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 _serial = itertools.count(1)
 
@@ -107,3 +111,22 @@ def client_for(db):
 def api(user, business):
     """An API client acting as the owner of `business`."""
     return token_client(user)
+
+
+def paystack_raw(name: str) -> bytes:
+    """The exact bytes of a published Paystack payload in ../shared/paystack/fixtures."""
+    return (PAYSTACK_FIXTURES / name).read_bytes()
+
+
+def paystack_json(name: str):
+    return json.loads(paystack_raw(name))
+
+
+@pytest.fixture
+def paystack_settings(settings):
+    """Paystack configured with the dummy test key of the shared signature vectors."""
+    settings.PAYSTACK_SECRET_KEY = TEST_SECRET
+    settings.PAYSTACK_PUBLIC_KEY = "pk_test_0000000000000000000000000000000000000000"
+    settings.PAYSTACK_BASE_URL = "https://api.paystack.test"
+    settings.PAYSTACK_TIMEOUT_SECONDS = 5
+    return settings
