@@ -130,3 +130,68 @@ def paystack_settings(settings):
     settings.PAYSTACK_BASE_URL = "https://api.paystack.test"
     settings.PAYSTACK_TIMEOUT_SECONDS = 5
     return settings
+
+
+class PaystackStandIn:
+    """Paystack's API mocked with `responses`, answering in the shapes of the shared fixtures."""
+
+    def __init__(self, mock, base_url):
+        self.mock = mock
+        self.base = base_url
+
+    def initialize_ok(self):
+        body = paystack_json("initialize_success.paystack-docs.json")
+        self.mock.post(f"{self.base}/transaction/initialize", json=body)
+        return body["data"]
+
+    def verify(self, reference, *, status="success", amount=None, currency="GHS", **extra):
+        """A verify answer built on the real GHS mobile-money success payload."""
+        from ai_features.models import AICreditPurchase
+        from ai_features.services.money import to_pesewas
+
+        if amount is None:
+            total = AICreditPurchase.objects.get(payment_reference=reference).total_amount
+            amount = to_pesewas(total)
+        data = paystack_json("verify_data_success_mobile_money_ghs.jsonb-reordered.json")
+        data.update(reference=reference, status=status, amount=amount, currency=currency, **extra)
+        self.mock.get(
+            f"{self.base}/transaction/verify/{reference}",
+            json={"status": True, "message": "Verification successful", "data": data},
+        )
+        return data
+
+    def calls_to(self, path):
+        return [c for c in self.mock.calls if c.request.url.startswith(self.base + path)]
+
+
+@pytest.fixture
+def paystack(paystack_settings):
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield PaystackStandIn(mock, paystack_settings.PAYSTACK_BASE_URL)
+
+
+def sign(raw: bytes, secret: str = TEST_SECRET) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), raw, hashlib.sha512).hexdigest()
+
+
+def charge_success_body(reference: str, amount: int, currency: str = "GHS") -> bytes:
+    """The published GHS mobile-money charge.success webhook, re-aimed at one of our purchases."""
+    payload = paystack_json("webhook_charge_success_mobile_money_ghs.paystack-docs.json")
+    payload["data"].update(reference=reference, amount=amount, currency=currency)
+    return json.dumps(payload).encode()
+
+
+def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
+    headers = {}
+    if signature == "sign":
+        signature = sign(raw)
+    if signature is not None:
+        headers["HTTP_X_PAYSTACK_SIGNATURE"] = signature
+    return client.generic(
+        "POST", "/ai/api/webhooks/paystack/", raw, content_type="application/json", **headers
+    )

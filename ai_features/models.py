@@ -105,11 +105,15 @@ class AICreditPurchase(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     payment_method = models.CharField(max_length=20, choices=Method.choices)
+    tax_lines = models.JSONField(default=list, blank=True)
     callback_url = models.URLField(max_length=500, blank=True)
+    authorization_url = models.URLField(max_length=500, blank=True)
     access_code = models.CharField(max_length=100, blank=True)
     gateway_status = models.CharField(max_length=30, blank=True)
     gateway_response = models.JSONField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    refunded_credits = models.DecimalField(**MONEY, default=0)
+    refund_shortfall = models.DecimalField(**MONEY, default=0)
     purchased_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -135,6 +139,10 @@ class AICreditPurchase(models.Model):
             models.CheckConstraint(
                 condition=~Q(payment_status="completed") | Q(completed_at__isnull=False),
                 name="purchase_completed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_credits__gte=0, refund_shortfall__gte=0),
+                name="purchase_refund_not_negative",
             ),
         ]
 
@@ -250,3 +258,79 @@ class CreditLedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount:+} -> {self.balance_after}"
+
+
+class PurchaseIdempotencyKey(models.Model):
+    """An `Idempotency-Key` a user sent with a purchase, and what it produced."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    purchase = models.ForeignKey(AICreditPurchase, on_delete=models.CASCADE, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.key} -> {self.purchase_id}"
+
+
+class PurchaseRefund(models.Model):
+    """A processed Paystack refund and the credits it took back."""
+
+    purchase = models.ForeignKey(AICreditPurchase, on_delete=models.PROTECT, related_name="refunds")
+    refund_key = models.CharField(max_length=100, unique=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    credits_clawed_back = models.DecimalField(**MONEY)
+    shortfall = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, credits_clawed_back__gte=0, shortfall__gte=0),
+                name="refund_amounts_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.refund_key}: {self.amount} {self.currency}"
+
+
+class PaystackWebhookEvent(models.Model):
+    """Every webhook delivery, stored raw before anything else happens, for audit."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received"
+        INVALID_SIGNATURE = "invalid_signature", "Invalid signature"
+        MALFORMED = "malformed", "Malformed"
+        IGNORED = "ignored", "Ignored (event not handled)"
+        UNKNOWN_REFERENCE = "unknown_reference", "Unknown reference"
+        CREDITED = "credited", "Credited"
+        ALREADY_PROCESSED = "already_processed", "Already processed"
+        REJECTED = "rejected", "Rejected (not a valid payment)"
+        PENDING = "pending", "Still pending"
+        REFUNDED = "refunded", "Refund applied"
+        RECORDED = "recorded", "Recorded"
+        ERROR = "error", "Error"
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    event = models.CharField(max_length=60, blank=True, db_index=True)
+    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    raw_body = models.TextField()
+    signature_valid = models.BooleanField(default=False)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
+    detail = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event or '?'} {self.reference} ({self.outcome})"

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from ai_features.services.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
+
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 
 
@@ -31,3 +33,96 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     )
     transaction_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+class PurchaseInputSerializer(serializers.Serializer):
+    package = serializers.CharField(max_length=30)
+    custom_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=CUSTOM_MIN,
+        max_value=CUSTOM_MAX,
+        required=False,
+        allow_null=True,
+    )
+    payment_method = serializers.ChoiceField(
+        choices=["mobile_money", "card"], default="mobile_money"
+    )
+    callback_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        custom = attrs["package"] == CUSTOM
+        if custom and attrs.get("custom_amount") is None:
+            raise serializers.ValidationError(
+                {"custom_amount": ["This field is required for a custom purchase."]}
+            )
+        if not custom and attrs.get("custom_amount") is not None:
+            raise serializers.ValidationError(
+                {"custom_amount": ["Only a custom purchase takes custom_amount."]}
+            )
+        return attrs
+
+
+class TaxLineOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False)
+    amount = serializers.DecimalField(**MONEY)
+
+
+class InvoiceOutputSerializer(serializers.Serializer):
+    base_amount = serializers.DecimalField(**MONEY, source="amount_paid")
+    taxes = TaxLineOutputSerializer(many=True, source="tax_lines")
+    total_tax = serializers.DecimalField(**MONEY)
+    total_amount = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+
+
+class PurchaseStartedOutputSerializer(serializers.Serializer):
+    authorization_url = serializers.URLField()
+    access_code = serializers.CharField()
+    reference = serializers.CharField(source="payment_reference")
+    invoice = InvoiceOutputSerializer(source="*")
+    credits_to_add = serializers.DecimalField(**MONEY, source="total_credits")
+    package = serializers.CharField()
+
+
+class PurchaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    payment_reference = serializers.CharField()
+    package = serializers.CharField()
+    payment_method = serializers.CharField()
+    payment_status = serializers.CharField()
+    amount_paid = serializers.DecimalField(**MONEY)
+    total_tax = serializers.DecimalField(**MONEY)
+    total_amount = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+    credits_purchased = serializers.DecimalField(**MONEY)
+    bonus_credits = serializers.DecimalField(**MONEY)
+    purchased_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class AdminPurchaseOutputSerializer(PurchaseOutputSerializer):
+    business_id = serializers.IntegerField()
+    business_name = serializers.CharField(source="business.name")
+    gateway_status = serializers.CharField()
+    failure_reason = serializers.CharField()
+    refunded_credits = serializers.DecimalField(**MONEY)
+    refund_shortfall = serializers.DecimalField(**MONEY)
+
+
+class VerifyInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=100, required=False)
+    trxref = serializers.CharField(max_length=100, required=False)
+
+    def validate(self, attrs):
+        reference = attrs.get("reference") or attrs.get("trxref")
+        if not reference:
+            raise serializers.ValidationError({"reference": ["This field is required."]})
+        return {"reference": reference}
+
+
+class PurchaseStatusFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["pending", "completed", "failed", "refunded"], required=False
+    )

@@ -1,14 +1,31 @@
-from rest_framework.decorators import api_view
+from rest_framework import status
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.services import business_for_request
-from ai_features.models import CreditLedgerEntry, CreditPackage
+from ai_features.models import AICreditPurchase, CreditLedgerEntry, CreditPackage
 from ai_features.serializers import (
+    AdminPurchaseOutputSerializer,
     BalanceOutputSerializer,
     LedgerEntryOutputSerializer,
     PackageOutputSerializer,
+    PurchaseInputSerializer,
+    PurchaseOutputSerializer,
+    PurchaseStartedOutputSerializer,
+    PurchaseStatusFilterSerializer,
+    VerifyInputSerializer,
 )
 from ai_features.services.credits import balance_get
+from ai_features.services.fulfilment import Outcome, purchase_verify
+from ai_features.services.purchases import purchase_start
+from ai_features.services.webhooks import webhook_receive
+from pos.errors import GatewayError
 from pos.pagination import LimitOffsetPagination
 
 
@@ -39,3 +56,82 @@ def ledger(request):
         .order_by("-created_at", "-id")
     )
     return paginated(request, entries, LedgerEntryOutputSerializer)
+
+
+@api_view(["POST"])
+def purchase(request):
+    business = business_for_request(request)
+    data = PurchaseInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    started = purchase_start(
+        business=business,
+        user=request.user,
+        idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:255] or None,
+        **data.validated_data,
+    )
+    return Response(PurchaseStartedOutputSerializer(started).data, status=status.HTTP_201_CREATED)
+
+
+VERIFY_ANSWERS = {
+    Outcome.CREDITED: (200, "success", "Payment verified and credits added successfully"),
+    Outcome.ALREADY_PROCESSED: (200, "success", "Payment already processed"),
+    Outcome.PENDING: (202, "pending", None),
+    Outcome.FAILED: (400, "failed", None),
+    Outcome.NOT_FOUND: (404, "failed", "Purchase not found"),
+}
+
+
+@api_view(["GET", "POST"])
+def verify(request):
+    business = business_for_request(request)
+    source = request.query_params if request.method == "GET" else request.data
+    data = VerifyInputSerializer(data=source)
+    data.is_valid(raise_exception=True)
+    reference = data.validated_data["reference"]
+    try:
+        settled = purchase_verify(business=business, reference=reference)
+    except GatewayError as exc:  # the SPA's contract: an error status, the purchase stays pending
+        body = {"status": "error", "message": exc.detail, "reference": reference}
+        return Response(body, status=exc.status_code)
+    http_status, verdict, message = VERIFY_ANSWERS[settled.outcome]
+    body = {"status": verdict, "message": message or settled.message, "reference": reference}
+    if settled.outcome == Outcome.CREDITED:
+        body.update(credits_added=settled.purchase.total_credits, new_balance=settled.balance)
+    elif settled.outcome == Outcome.ALREADY_PROCESSED:
+        body.update(credits_added=settled.purchase.total_credits, current_balance=settled.balance)
+    return Response(body, status=http_status)
+
+
+@api_view(["GET"])
+def purchases(request):
+    business = business_for_request(request)
+    mine = AICreditPurchase.objects.filter(business=business).order_by("-purchased_at", "-id")
+    return paginated(request, mine, PurchaseOutputSerializer)
+
+
+@api_view(["GET"])
+@permission_classes([IsAdminUser])
+def admin_purchases(request):
+    filters = PurchaseStatusFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    every = AICreditPurchase.objects.select_related("business").order_by("-purchased_at", "-id")
+    if "status" in filters.validated_data:
+        every = every.filter(payment_status=filters.validated_data["status"])
+    return paginated(request, every, AdminPurchaseOutputSerializer)
+
+
+WEBHOOK_HTTP_STATUS = {"invalid_signature": 400, "malformed": 400, "error": 500}
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def paystack_webhook(request):
+    delivery = webhook_receive(
+        raw_body=request.body,
+        signature=request.headers.get("x-paystack-signature"),
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+    http_status = WEBHOOK_HTTP_STATUS.get(delivery.outcome, 200)
+    return Response({"received": http_status == 200, "outcome": delivery.outcome}, http_status)

@@ -188,3 +188,17 @@ def balance_get(*, business: Business) -> dict:
         "expires_at": row.expires_at,
         "is_active": row.is_active,
     }
+
+
+@transaction.atomic
+def credits_clawback(*, business: Business, amount: Decimal, purchase: AICreditPurchase) -> Decimal:
+    """Take up to `amount` back for a refund, stopping at zero; returns what was taken."""
+    amount = credits_amount_checked(amount)
+    row = lock_balance(business=business)
+    taken = min(amount, row.balance) if row is not None else Decimal("0.00")
+    if taken <= 0:
+        return Decimal("0.00")
+    row.balance -= taken
+    row.save(update_fields=["balance", "updated_at"])
+    _ledger_write(row=row, kind=Kind.REFUND, amount=-taken, purchase=purchase)
+    return taken

@@ -1,0 +1,78 @@
+"""Packages, custom amounts and invoices (design sections 4 and 5)."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+from ai_features.models import CreditPackage
+from pos.errors import DomainError
+
+CENT = Decimal("0.01")
+CUSTOM = "custom"
+CUSTOM_MIN = Decimal("10.00")
+CUSTOM_MAX = Decimal("10000.00")
+
+
+class UnknownPackage(DomainError):
+    code = "unknown_package"
+    default_detail = "No active package with that code."
+
+
+@dataclass(frozen=True)
+class Invoice:
+    base_amount: Decimal
+    taxes: list[dict]
+    total_tax: Decimal
+    total_amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    package: str
+    credits: Decimal
+    bonus_credits: Decimal
+    invoice: Invoice
+
+    @property
+    def total_credits(self) -> Decimal:
+        return self.credits + self.bonus_credits
+
+
+def invoice_for(*, base_amount: Decimal) -> Invoice:
+    """Each tax line rounded half up to the pesewa; the total is base plus their sum."""
+    taxes = [
+        {
+            "name": name,
+            "rate": rate,
+            "amount": (base_amount * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP),
+        }
+        for name, rate in settings.AI_CREDIT_TAXES
+    ]
+    total_tax = sum((line["amount"] for line in taxes), Decimal("0.00"))
+    return Invoice(
+        base_amount=base_amount,
+        taxes=taxes,
+        total_tax=total_tax,
+        total_amount=base_amount + total_tax,
+        currency=settings.AI_CREDIT_CURRENCY,
+    )
+
+
+def purchase_quote(*, package: str, custom_amount: Decimal | None = None) -> Quote:
+    """What a purchase of `package` (or a custom amount) costs and how many credits it gives."""
+    if package == CUSTOM:
+        if custom_amount is None or not CUSTOM_MIN <= custom_amount <= CUSTOM_MAX:
+            raise DomainError(
+                f"custom_amount must be between {CUSTOM_MIN} and {CUSTOM_MAX}.",
+                code="invalid_custom_amount",
+            )
+        base = custom_amount.quantize(CENT)
+        return Quote(CUSTOM, base, Decimal("0.00"), invoice_for(base_amount=base))
+    found = CreditPackage.objects.filter(code=package, is_active=True).first()
+    if found is None:
+        raise UnknownPackage()
+    return Quote(
+        found.code, found.credits, found.bonus_credits, invoice_for(base_amount=found.price)
+    )

@@ -1,0 +1,215 @@
+"""A small Paystack API client: typed gateway errors, transaction calls and webhook signatures."""
+
+import hashlib
+import hmac
+import logging
+import time
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+
+from pos.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
+
+logger = logging.getLogger(__name__)
+
+
+class PaystackError(GatewayError):
+    """Base of every Paystack failure; keeps the HTTP status and Paystack's error code if any."""
+
+    status_code = 502
+    code = "payment_gateway_error"
+    default_detail = "The payment gateway returned an error. Please try again."
+
+    def __init__(self, detail=None, *, http_status=None, paystack_code=None):
+        super().__init__(detail)
+        self.http_status: int | None = http_status
+        self.paystack_code: str | None = paystack_code
+
+
+class PaystackNotConfigured(GatewayNotConfigured, PaystackError):
+    status_code = 503
+    code = "payment_gateway_not_configured"
+    default_detail = "Payments are not configured on this server."
+
+
+class PaystackTimeout(GatewayTimeout, PaystackError):
+    status_code = 504
+    code = "payment_gateway_timeout"
+    default_detail = "The payment gateway did not answer in time. Please try again."
+
+
+class PaystackConnectionError(PaystackError):
+    code = "payment_gateway_unreachable"
+    default_detail = "The payment gateway could not be reached. Please try again."
+
+
+class PaystackRateLimited(PaystackError):
+    status_code = 503
+    code = "payment_gateway_busy"
+    default_detail = "The payment gateway is busy. Please try again in a minute."
+
+
+class PaystackAuthError(PaystackError):
+    code = "payment_gateway_auth_failed"
+    default_detail = (
+        "The payment gateway refused this server's credentials. "
+        "Payments are unavailable until the configuration is fixed."
+    )
+
+
+class PaystackServerError(PaystackError):
+    code = "payment_gateway_error"
+    default_detail = "The payment gateway had an internal error. Please try again."
+
+
+class PaystackBadResponse(PaystackError):
+    code = "payment_gateway_bad_response"
+    default_detail = "The payment gateway sent a response this server could not understand."
+
+
+class PaystackRequestError(PaystackError):
+    code = "payment_gateway_rejected"
+    default_detail = "The payment gateway rejected the request."
+
+
+class PaystackNotFound(PaystackRequestError):
+    status_code = 404
+    code = "payment_not_found_at_gateway"
+    default_detail = "The payment gateway has no transaction with this reference."
+
+
+def _error_for(status: int, body) -> PaystackError | None:
+    """The error a Paystack answer stands for, or None when it is a usable success envelope."""
+    pcode = body.get("code") if isinstance(body, dict) else None
+    pcode = pcode if isinstance(pcode, str) else None
+    if status == 401:
+        return PaystackAuthError(http_status=status, paystack_code=pcode)
+    if status == 429:
+        return PaystackRateLimited(http_status=status, paystack_code=pcode)
+    if status >= 500:
+        return PaystackServerError(http_status=status, paystack_code=pcode)
+    if not isinstance(body, dict):
+        return PaystackBadResponse(http_status=status)
+    message = str(body.get("message") or "").strip()[:200]
+    if status == 404 or (status == 400 and "not found" in message.lower()):
+        return PaystackNotFound(http_status=status, paystack_code=pcode)
+    if status >= 400 or body.get("status") in (False, "false"):
+        detail = f"The payment gateway rejected the request: {message or 'no reason given'}."
+        return PaystackRequestError(detail, http_status=status, paystack_code=pcode)
+    if not 200 <= status < 300 or body.get("status") is not True:
+        return PaystackBadResponse(http_status=status)
+    return None
+
+
+def _require_pesewas(amount) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amount must be an int number of pesewas, not {type(amount).__name__}")
+
+
+class PaystackService:
+    """One method per Paystack call; each returns the envelope's `data` or raises PaystackError."""
+
+    def __init__(
+        self,
+        *,
+        secret_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+    ):
+        key = settings.PAYSTACK_SECRET_KEY if secret_key is None else secret_key
+        self.secret_key = (key or "").strip()
+        self.base_url = (base_url or settings.PAYSTACK_BASE_URL).rstrip("/")
+        self.timeout = settings.PAYSTACK_TIMEOUT_SECONDS if timeout is None else timeout
+        self.session = requests.Session()
+
+    def initialize_transaction(
+        self,
+        *,
+        email: str,
+        amount: int,
+        currency: str,
+        reference: str,
+        callback_url: str,
+        channels: list[str],
+        metadata: dict,
+    ) -> dict:
+        _require_pesewas(amount)
+        payload = {
+            "email": email,
+            "amount": amount,
+            "currency": currency,
+            "reference": reference,
+            "callback_url": callback_url,
+            "channels": channels,
+            "metadata": metadata,
+        }
+        return self._request("POST", "/transaction/initialize", dict, json=payload)
+
+    def verify_transaction(self, *, reference: str) -> dict:
+        """The transaction as Paystack sees it; the caller must read data["status"] itself."""
+        return self._request("GET", f"/transaction/verify/{quote(reference, safe='')}", dict)
+
+    def create_refund(self, *, reference: str, amount: int | None = None) -> dict:
+        """Queue a refund: in full without `amount`, else `amount` pesewas."""
+        payload: dict = {"transaction": reference}
+        if amount is not None:
+            _require_pesewas(amount)
+            payload["amount"] = amount
+        return self._request("POST", "/refund", dict, json=payload)
+
+    def list_mobile_money_providers(self, *, currency: str = "GHS") -> list[dict]:
+        params = {"currency": currency, "type": "mobile_money"}
+        return self._request("GET", "/bank", list, params=params)
+
+    def is_valid_signature(self, raw_body: bytes, signature: str | None) -> bool:
+        """Check `x-paystack-signature`: hex HMAC-SHA512 of the raw request bytes."""
+        if not self.secret_key or not signature or not signature.strip():
+            return False
+        expected = hmac.new(self.secret_key.encode(), raw_body, hashlib.sha512).hexdigest()
+        return hmac.compare_digest(expected, signature.strip().lower())
+
+    def _request(self, method: str, path: str, data_type: type, **kwargs):
+        started = time.monotonic()
+        status = None
+        try:
+            if not self.secret_key:
+                raise PaystackNotConfigured()
+            headers = {
+                "Authorization": f"Bearer {self.secret_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+            try:
+                response = self.session.request(
+                    method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+                )
+            except requests.Timeout as exc:
+                raise PaystackTimeout() from exc
+            except requests.RequestException as exc:
+                raise PaystackConnectionError() from exc
+            status = response.status_code
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            error = _error_for(status, body)
+            if error is not None:
+                raise error
+            data = body.get("data")
+            if not isinstance(data, data_type):
+                raise PaystackBadResponse(http_status=status)
+        except PaystackError as exc:
+            elapsed_ms = (time.monotonic() - started) * 1000
+            logger.warning(
+                "paystack %s %s failed: status=%s elapsed_ms=%.0f error=%s",
+                method,
+                path,
+                status,
+                elapsed_ms,
+                type(exc).__name__,
+            )
+            raise
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info("paystack %s %s status=%s elapsed_ms=%.0f", method, path, status, elapsed_ms)
+        return data

@@ -1,0 +1,163 @@
+"""Starting a purchase: a pending row first, then a Paystack checkout for it (design section 8)."""
+
+import hashlib
+import json
+import logging
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from accounts.models import Business
+from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
+from ai_features.services.credits import purchase_create
+from ai_features.services.money import to_pesewas
+from ai_features.services.packages import purchase_quote
+from ai_features.services.paystack import PaystackError, PaystackService
+from pos.errors import Conflict, DomainError, GatewayNotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class CallbackUrlNotAllowed(DomainError):
+    code = "callback_url_not_allowed"
+    default_detail = "callback_url must point at an allowed host (PAYMENT_CALLBACK_ALLOWED_HOSTS)."
+
+
+def callback_url_resolve(callback_url: str | None) -> str:
+    """The URL Paystack sends the browser back to; only to hosts we trust (no open redirect)."""
+    if not callback_url:
+        return f"{settings.FRONTEND_URL}/payment/callback"
+    parts = urlsplit(callback_url)
+    allowed = {host.lower() for host in settings.PAYMENT_CALLBACK_ALLOWED_HOSTS}
+    if parts.scheme not in {"http", "https"} or (parts.hostname or "").lower() not in allowed:
+        raise CallbackUrlNotAllowed()
+    return callback_url
+
+
+def _fingerprint(**request) -> str:
+    canonical = json.dumps(request, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _idempotency_claim(*, user, key: str, fingerprint: str) -> AICreditPurchase | None:
+    """The purchase an earlier request with this key made, or None after claiming the key."""
+    existing = PurchaseIdempotencyKey.objects.filter(user=user, key=key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                PurchaseIdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint)
+            return None
+        except IntegrityError:
+            existing = PurchaseIdempotencyKey.objects.get(user=user, key=key)
+    if existing.fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body.",
+            code="idempotency_key_reused",
+        )
+    if existing.purchase_id is None or not existing.purchase.authorization_url:
+        raise Conflict(
+            "A request with this Idempotency-Key is still in progress; retry shortly.",
+            code="idempotency_request_in_progress",
+        )
+    return existing.purchase
+
+
+def purchase_start(
+    *,
+    business: Business,
+    user,
+    package: str,
+    custom_amount: Decimal | None = None,
+    payment_method: str = AICreditPurchase.Method.MOBILE_MONEY,
+    callback_url: str | None = None,
+    idempotency_key: str | None = None,
+) -> AICreditPurchase:
+    """Create a pending purchase and open a Paystack checkout for it."""
+    if not settings.PAYSTACK_SECRET_KEY:
+        raise GatewayNotConfigured()
+    quote = purchase_quote(package=package, custom_amount=custom_amount)
+    callback = callback_url_resolve(callback_url)
+    if idempotency_key:
+        fingerprint = _fingerprint(
+            business=business.pk,
+            package=package,
+            custom_amount=custom_amount,
+            payment_method=payment_method,
+            callback_url=callback_url,
+        )
+        earlier = _idempotency_claim(user=user, key=idempotency_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier
+    try:
+        purchase = _purchase_open(
+            business=business, user=user, quote=quote, method=payment_method, callback=callback
+        )
+    except Exception:
+        if idempotency_key:  # nothing useful to replay: let the client retry with the same key
+            PurchaseIdempotencyKey.objects.filter(user=user, key=idempotency_key).delete()
+        raise
+    if idempotency_key:
+        PurchaseIdempotencyKey.objects.filter(user=user, key=idempotency_key).update(
+            purchase=purchase
+        )
+    return purchase
+
+
+def _purchase_open(*, business, user, quote, method, callback) -> AICreditPurchase:
+    invoice = quote.invoice
+    # Committed before Paystack is called, so a purchase is never lost whatever happens next.
+    purchase = purchase_create(
+        business=business,
+        user=user,
+        package=quote.package,
+        amount_paid=invoice.base_amount,
+        total_tax=invoice.total_tax,
+        total_amount=invoice.total_amount,
+        currency=invoice.currency,
+        credits_purchased=quote.credits,
+        bonus_credits=quote.bonus_credits,
+        tax_lines=[
+            {**line, "rate": str(line["rate"]), "amount": str(line["amount"])}
+            for line in invoice.taxes
+        ],
+        payment_method=method,
+        callback_url=callback,
+    )
+    try:
+        checkout = PaystackService().initialize_transaction(
+            email=user.email or business.email or business.owner.email,
+            amount=to_pesewas(invoice.total_amount),
+            currency=invoice.currency,
+            reference=purchase.payment_reference,
+            callback_url=callback,
+            channels=[method],
+            metadata={
+                "purchase_id": purchase.pk,
+                "business_id": business.pk,
+                "credits": str(quote.total_credits),
+            },
+        )
+    except PaystackError as exc:
+        purchase.gateway_status = "initialize_error"
+        purchase.failure_reason = f"Paystack initialize failed: {exc.detail}"
+        purchase.save(update_fields=["gateway_status", "failure_reason"])
+        logger.warning(
+            "purchase initialize failed reference=%s error=%s",
+            purchase.payment_reference,
+            type(exc).__name__,
+        )
+        raise
+    purchase.authorization_url = checkout.get("authorization_url", "")
+    purchase.access_code = checkout.get("access_code", "")
+    purchase.gateway_status = "initialized"
+    purchase.save(update_fields=["authorization_url", "access_code", "gateway_status"])
+    logger.info(
+        "purchase started reference=%s amount=%s %s credits=%s",
+        purchase.payment_reference,
+        purchase.total_amount,
+        purchase.currency,
+        purchase.total_credits,
+    )
+    return purchase

@@ -1,0 +1,114 @@
+"""Paystack webhooks: store the raw delivery, check its signature, then dispatch by event."""
+
+import json
+import logging
+
+from django.utils import timezone
+
+from ai_features.models import AICreditPurchase, PaystackWebhookEvent
+from ai_features.services.fulfilment import Outcome as Settled
+from ai_features.services.fulfilment import purchase_fulfil
+from ai_features.services.paystack import PaystackService
+from ai_features.services.refunds import purchase_refund_apply
+
+logger = logging.getLogger(__name__)
+Result = PaystackWebhookEvent.Outcome
+
+SETTLED_TO_RESULT = {
+    Settled.CREDITED: Result.CREDITED,
+    Settled.ALREADY_PROCESSED: Result.ALREADY_PROCESSED,
+    Settled.PENDING: Result.PENDING,
+    Settled.FAILED: Result.REJECTED,
+}
+
+
+def _purchase_by_reference(reference: str) -> AICreditPurchase | None:
+    return AICreditPurchase.objects.filter(payment_reference=reference).first()
+
+
+def _on_charge_success(data: dict) -> tuple[str, str]:
+    purchase = _purchase_by_reference(str(data.get("reference", "")))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this reference."
+    settled = purchase_fulfil(purchase_id=purchase.pk, data=data, source="webhook")
+    return SETTLED_TO_RESULT[settled.outcome], settled.message
+
+
+def _on_refund_processed(data: dict) -> tuple[str, str]:
+    purchase = _purchase_by_reference(str(data.get("transaction_reference", "")))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
+    currency = str(data.get("currency") or purchase.currency).upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Refund in {currency}, purchase in {purchase.currency}."
+    refund = purchase_refund_apply(purchase_id=purchase.pk, data=data)
+    if refund is None:
+        return Result.ALREADY_PROCESSED, "This refund was applied before."
+    return Result.REFUNDED, (
+        f"Took back {refund.credits_clawed_back} credits; shortfall {refund.shortfall}."
+    )
+
+
+def _on_refund_update(data: dict) -> tuple[str, str]:
+    known = _purchase_by_reference(str(data.get("transaction_reference", ""))) is not None
+    if not known:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
+    return Result.RECORDED, f"Refund status: {data.get('status')}."
+
+
+HANDLERS = {
+    "charge.success": _on_charge_success,
+    "refund.processed": _on_refund_processed,
+    "refund.pending": _on_refund_update,
+    "refund.processing": _on_refund_update,
+    "refund.failed": _on_refund_update,
+    "refund.needs-attention": _on_refund_update,
+}
+
+
+def _parse(raw_body: bytes) -> tuple[str, dict] | None:
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        return None
+    return str(payload.get("event", "")), payload["data"]
+
+
+def webhook_receive(
+    *, raw_body: bytes, signature: str | None, remote_addr: str | None = None
+) -> PaystackWebhookEvent:
+    """Record a delivery, and act on it only if Paystack signed these exact bytes."""
+    delivery = PaystackWebhookEvent.objects.create(
+        raw_body=raw_body.decode("utf-8", errors="replace"), remote_addr=remote_addr
+    )
+    delivery.signature_valid = PaystackService().is_valid_signature(raw_body, signature)
+    parsed = _parse(raw_body)
+    if parsed is not None:  # named for audit even when unsigned, but acted on only when signed
+        event, data = parsed
+        delivery.event = event[:60]
+        reference = data.get("reference") or data.get("transaction_reference") or ""
+        delivery.reference = str(reference)[:100]
+    if not delivery.signature_valid:
+        delivery.outcome = Result.INVALID_SIGNATURE
+    elif parsed is None:
+        delivery.outcome = Result.MALFORMED
+    elif (handler := HANDLERS.get(event)) is None:
+        delivery.outcome, delivery.detail = Result.IGNORED, "Event not handled."
+    else:
+        try:
+            delivery.outcome, delivery.detail = handler(data)
+        except Exception as exc:  # recorded; Paystack retries on our non-200 answer
+            logger.exception("webhook handling failed event=%s", event)
+            delivery.outcome, delivery.detail = Result.ERROR, type(exc).__name__
+    delivery.processed_at = timezone.now()
+    delivery.save()
+    logger.info(
+        "paystack webhook event=%s reference=%s signature_valid=%s outcome=%s",
+        delivery.event or "-",
+        delivery.reference or "-",
+        delivery.signature_valid,
+        delivery.outcome,
+    )
+    return delivery

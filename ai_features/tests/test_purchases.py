@@ -1,0 +1,282 @@
+"""POST /ai/api/credits/purchase/: a pending purchase, then a Paystack checkout for it."""
+
+import json
+from decimal import Decimal
+
+import pytest
+import requests
+
+from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
+
+pytestmark = pytest.mark.django_db
+
+PURCHASE = "/ai/api/credits/purchase/"
+
+
+def buy(api, key=None, **body):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return api.post(PURCHASE, {"package": "value", **body}, format="json", **headers)
+
+
+def sent_to_paystack(paystack):
+    (call,) = paystack.calls_to("/transaction/initialize")
+    return json.loads(call.request.body)
+
+
+def test_value_purchase_creates_a_pending_purchase_and_a_94_ghs_checkout(api, business, paystack):
+    checkout = paystack.initialize_ok()
+
+    response = buy(api)
+
+    assert response.status_code == 201
+    body = response.json()
+    purchase = AICreditPurchase.objects.get()
+    assert body == {
+        "authorization_url": checkout["authorization_url"],
+        "access_code": checkout["access_code"],
+        "reference": purchase.payment_reference,
+        "invoice": {
+            "base_amount": 80.0,
+            "taxes": [
+                {"name": "VAT", "rate": 12.5, "amount": 10.0},
+                {"name": "NHIL", "rate": 2.5, "amount": 2.0},
+                {"name": "GETFund", "rate": 2.5, "amount": 2.0},
+            ],
+            "total_tax": 14.0,
+            "total_amount": 94.0,
+            "currency": "GHS",
+        },
+        "credits_to_add": 100.0,
+        "package": "value",
+    }
+    sent = sent_to_paystack(paystack)
+    assert sent["amount"] == 9400 and sent["currency"] == "GHS"
+    assert sent["reference"] == purchase.payment_reference
+    assert sent["channels"] == ["mobile_money"]
+    assert sent["callback_url"] == "http://localhost:5173/payment/callback"
+    assert sent["email"] == purchase.user.email
+    assert sent["metadata"] == {
+        "purchase_id": purchase.pk,
+        "business_id": business.pk,
+        "credits": "100.00",
+    }
+    assert purchase.payment_status == "pending" and purchase.business == business
+    assert (purchase.amount_paid, purchase.total_tax, purchase.total_amount) == (
+        Decimal("80.00"),
+        Decimal("14.00"),
+        Decimal("94.00"),
+    )
+
+
+def test_card_purchase_asks_paystack_for_the_card_channel(api, paystack):
+    paystack.initialize_ok()
+
+    assert buy(api, payment_method="card").status_code == 201
+
+    assert sent_to_paystack(paystack)["channels"] == ["card"]
+    assert AICreditPurchase.objects.get().payment_method == "card"
+
+
+def test_custom_amount_buys_that_many_credits(api, paystack):
+    paystack.initialize_ok()
+
+    response = buy(api, package="custom", custom_amount="123.45")
+
+    assert response.status_code == 201
+    assert response.json()["credits_to_add"] == 123.45
+    assert response.json()["invoice"]["total_amount"] == 145.06  # 123.45 + 15.43 + 3.09 * 2
+    assert sent_to_paystack(paystack)["amount"] == 14506
+
+
+def test_an_allowed_callback_url_is_passed_on(api, paystack, settings):
+    settings.PAYMENT_CALLBACK_ALLOWED_HOSTS = ["localhost", "pos.example.com"]
+    paystack.initialize_ok()
+
+    buy(api, callback_url="https://pos.example.com/payment/callback")
+
+    assert sent_to_paystack(paystack)["callback_url"] == "https://pos.example.com/payment/callback"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example.com/payment/callback",
+        "https://localhost.evil.example.com/cb",
+        "ftp://localhost/payment/callback",
+    ],
+)
+def test_a_callback_url_on_another_host_is_refused_and_nothing_is_created(api, paystack, url):
+    response = buy(api, callback_url=url)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "callback_url_not_allowed"
+    assert not AICreditPurchase.objects.exists()
+    assert not paystack.mock.calls
+
+
+def test_a_callback_that_is_not_a_url_is_a_field_error(api, paystack):
+    response = buy(api, callback_url="javascript:alert(1)")
+
+    assert response.status_code == 400
+    assert "callback_url" in response.json()
+    assert not AICreditPurchase.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"package": "custom", "custom_amount": "9.99"}, "custom_amount"),
+        ({"package": "custom", "custom_amount": "10000.01"}, "custom_amount"),
+        ({"package": "custom"}, "custom_amount"),
+        ({"package": "custom", "custom_amount": "12.345"}, "custom_amount"),
+        ({"package": "value", "custom_amount": "50"}, "custom_amount"),
+        ({"package": "value", "payment_method": "bitcoin"}, "payment_method"),
+        ({}, "package"),
+    ],
+)
+def test_invalid_purchase_bodies_get_field_errors_and_change_nothing(api, paystack, body, field):
+    response = api.post(PURCHASE, body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not AICreditPurchase.objects.exists()
+    assert not paystack.mock.calls
+
+
+def test_custom_amount_at_the_bounds_is_accepted(api, paystack):
+    paystack.initialize_ok()
+
+    assert buy(api, package="custom", custom_amount="10.00").status_code == 201
+    assert buy(api, package="custom", custom_amount="10000.00").status_code == 201
+
+
+def test_an_unknown_package_is_refused(api, paystack):
+    response = buy(api, package="gold")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_package"
+    assert not AICreditPurchase.objects.exists()
+
+
+def test_without_a_secret_key_purchases_answer_503_and_create_nothing(api, settings):
+    settings.PAYSTACK_SECRET_KEY = ""
+
+    response = buy(api)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "payment_gateway_not_configured"
+    assert not AICreditPurchase.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fault", "http_status", "code"),
+    [
+        ({"body": requests.exceptions.ReadTimeout()}, 504, "payment_gateway_timeout"),
+        ({"body": requests.exceptions.ConnectionError()}, 502, "payment_gateway_unreachable"),
+        (
+            {"status": 500, "json": {"status": False, "message": "oops"}},
+            502,
+            "payment_gateway_error",
+        ),
+        (
+            {"status": 401, "json": {"status": False, "message": "Invalid key"}},
+            502,
+            "payment_gateway_auth_failed",
+        ),
+        (
+            {"status": 429, "json": {"status": False, "message": "slow", "code": "rate_limited"}},
+            503,
+            "payment_gateway_busy",
+        ),
+        ({"status": 200, "body": "<html>not json</html>"}, 502, "payment_gateway_bad_response"),
+    ],
+)
+def test_a_paystack_fault_is_a_clear_error_and_the_purchase_is_kept(
+    api, paystack, fault, http_status, code
+):
+    paystack.mock.post(f"{paystack.base}/transaction/initialize", **fault)
+
+    response = buy(api)
+
+    assert response.status_code == http_status
+    assert response.json()["code"] == code and response.json()["detail"]
+    purchase = AICreditPurchase.objects.get()
+    assert purchase.payment_status == "pending"
+    assert purchase.gateway_status == "initialize_error"
+    assert purchase.failure_reason.startswith("Paystack initialize failed")
+
+
+def test_the_same_idempotency_key_and_body_replays_the_first_answer(api, paystack):
+    paystack.initialize_ok()
+
+    first = buy(api, key="key-1")
+    again = buy(api, key="key-1")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert AICreditPurchase.objects.count() == 1
+    assert len(paystack.calls_to("/transaction/initialize")) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_409(api, paystack):
+    paystack.initialize_ok()
+    buy(api, key="key-1")
+
+    response = buy(api, package="premium", key="key-1")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert AICreditPurchase.objects.count() == 1
+
+
+def test_different_idempotency_keys_make_different_purchases(api, paystack):
+    paystack.initialize_ok()
+
+    buy(api, key="key-1")
+    buy(api, key="key-2")
+
+    assert AICreditPurchase.objects.count() == 2
+
+
+def test_a_key_whose_first_attempt_failed_at_paystack_may_be_retried(api, paystack):
+    paystack.mock.post(f"{paystack.base}/transaction/initialize", status=500, json={})
+    assert buy(api, key="key-1").status_code == 502
+    paystack.mock.replace(
+        "POST",
+        f"{paystack.base}/transaction/initialize",
+        json={
+            "status": True,
+            "message": "Authorization URL created",
+            "data": {"authorization_url": "https://checkout.paystack.com/x", "access_code": "x"},
+        },
+    )
+
+    retried = buy(api, key="key-1")
+
+    assert retried.status_code == 201
+    assert (
+        PurchaseIdempotencyKey.objects.get().purchase.payment_reference
+        == (retried.json()["reference"])
+    )
+
+
+def test_a_key_still_in_progress_is_409(api, paystack, user):
+    PurchaseIdempotencyKey.objects.create(user=user, key="key-1", fingerprint="x" * 64)
+
+    response = buy(api, key="key-1")
+
+    assert response.status_code == 409
+
+
+def test_idempotency_keys_belong_to_one_user(api, paystack, client_for):
+    from conftest import make_business, make_user
+
+    paystack.initialize_ok()
+    someone = make_user()
+    make_business(owner=someone)
+    buy(api, key="shared")
+
+    theirs = buy(client_for(someone), key="shared")
+
+    assert theirs.status_code == 201
+    assert AICreditPurchase.objects.count() == 2
