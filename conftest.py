@@ -195,3 +195,26 @@ def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
     return client.generic(
         "POST", "/ai/api/webhooks/paystack/", raw, content_type="application/json", **headers
     )
+
+
+def make_purchase(business, package="value", custom_amount=None, status="pending", **extra):
+    """A purchase as the purchase endpoint leaves it, priced by the real invoice code."""
+    from ai_features.services.credits import purchase_create
+    from ai_features.services.packages import purchase_quote
+
+    quote = purchase_quote(package=package, custom_amount=custom_amount)
+    fields = {
+        "business": business,
+        "user": business.owner,
+        "package": quote.package,
+        "amount_paid": quote.invoice.base_amount,
+        "total_tax": quote.invoice.total_tax,
+        "total_amount": quote.invoice.total_amount,
+        "currency": quote.invoice.currency,
+        "credits_purchased": quote.credits,
+        "bonus_credits": quote.bonus_credits,
+        "payment_method": "mobile_money",
+        "payment_status": status,
+        **extra,
+    }
+    return purchase_create(**fields)

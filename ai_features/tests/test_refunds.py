@@ -1,0 +1,163 @@
+"""refund.processed takes the refunded share of a purchase's credits back (rule 7.5)."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from ai_features.models import CreditLedgerEntry, PaystackWebhookEvent, PurchaseRefund
+from ai_features.services.credits import credits_deduct
+from ai_features.services.fulfilment import purchase_fulfil
+from conftest import deliver_webhook, ledger_sum, make_purchase, paystack_json, stored_balance
+
+pytestmark = pytest.mark.django_db
+
+
+def credited_purchase(business, package="value"):
+    purchase = make_purchase(business, package=package)
+    data = {"status": "success", "reference": purchase.payment_reference, "currency": "GHS"}
+    data["amount"] = int(purchase.total_amount * 100)
+    purchase_fulfil(purchase_id=purchase.pk, data=data, source="test")
+    purchase.refresh_from_db()
+    return purchase
+
+
+def refund_event(purchase, amount, *, event="refund.processed", refund_reference="RF-1", **extra):
+    """The published refund.processed sample (amount a string), aimed at our purchase."""
+    name = {
+        "refund.processed": "webhook_refund_processed.paystack-docs.json",
+        "refund.pending": "webhook_refund_pending.paystack-docs.json",
+        "refund.processing": "webhook_refund_processing.paystack-docs.json",
+        "refund.failed": "webhook_refund_failed.paystack-docs.json",
+        "refund.needs-attention": "webhook_refund_needs_attention.paystack-docs.json",
+    }[event]
+    payload = paystack_json(name)
+    payload["data"].update(
+        transaction_reference=purchase.payment_reference,
+        refund_reference=refund_reference,
+        amount=amount,
+        currency="GHS",
+        **extra,
+    )
+    return json.dumps(payload).encode()
+
+
+def test_a_full_refund_takes_all_the_credits_back(client, business, paystack_settings):
+    purchase = credited_purchase(business)
+
+    response = deliver_webhook(client, refund_event(purchase, "9400"))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "refunded"
+    assert (purchase.refunded_credits, purchase.refund_shortfall) == (Decimal("100"), 0)
+    assert stored_balance(business) == 0 == ledger_sum(business)
+    entry = CreditLedgerEntry.objects.filter(kind="refund").get()
+    assert (entry.amount, entry.purchase) == (Decimal("-100.00"), purchase)
+
+
+def test_a_partial_refund_takes_the_refunded_share(client, business, paystack_settings):
+    purchase = credited_purchase(business)
+
+    deliver_webhook(client, refund_event(purchase, 4700))  # half of 94.00, as an integer
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "refunded"
+    assert purchase.refunded_credits == Decimal("50.00")
+    assert stored_balance(business) == Decimal("50.00") == ledger_sum(business)
+
+
+def test_a_refund_after_spending_stops_at_zero_and_records_the_shortfall(
+    client, business, paystack_settings
+):
+    purchase = credited_purchase(business)
+    credits_deduct(business=business, amount="70", kind="usage")
+
+    deliver_webhook(client, refund_event(purchase, "9400"))
+
+    purchase.refresh_from_db()
+    assert stored_balance(business) == Decimal("0.00") == ledger_sum(business)
+    assert purchase.refunded_credits == Decimal("30.00")
+    assert purchase.refund_shortfall == Decimal("70.00")
+    refund = PurchaseRefund.objects.get()
+    assert (refund.credits_clawed_back, refund.shortfall) == (Decimal("30.00"), Decimal("70.00"))
+
+
+def test_a_replayed_refund_is_applied_once(client, business, paystack_settings):
+    purchase = credited_purchase(business)
+    raw = refund_event(purchase, 4700)
+
+    deliver_webhook(client, raw)
+    deliver_webhook(client, raw)
+
+    assert stored_balance(business) == Decimal("50.00")
+    assert PurchaseRefund.objects.count() == 1
+    assert PaystackWebhookEvent.objects.order_by("id").last().outcome == "already_processed"
+
+
+def test_two_partial_refunds_never_take_more_than_the_purchase_gave(
+    client, business, paystack_settings
+):
+    purchase = credited_purchase(business)
+    credited_purchase(business, package="starter")  # other credits the refund must not touch
+
+    deliver_webhook(client, refund_event(purchase, 7050, refund_reference="RF-1"))
+    deliver_webhook(client, refund_event(purchase, 7050, refund_reference="RF-2"))
+
+    purchase.refresh_from_db()
+    assert purchase.refunded_credits == Decimal("100.00")
+    assert stored_balance(business) == Decimal("30.00") == ledger_sum(business)
+
+
+def test_a_refund_of_a_purchase_never_credited_takes_nothing(client, business, paystack_settings):
+    purchase = make_purchase(business)
+    credited_purchase(business, package="starter")
+
+    deliver_webhook(client, refund_event(purchase, "9400"))
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "refunded" and purchase.refunded_credits == 0
+    assert stored_balance(business) == Decimal("30.00")
+
+
+def test_a_refunded_purchase_is_not_credited_by_a_late_charge_success(
+    client, business, paystack_settings
+):
+    from conftest import charge_success_body
+
+    purchase = make_purchase(business)
+    deliver_webhook(client, refund_event(purchase, "9400"))
+
+    deliver_webhook(client, charge_success_body(purchase.payment_reference, 9400))
+
+    assert stored_balance(business) == 0
+
+
+@pytest.mark.parametrize(
+    "event", ["refund.pending", "refund.processing", "refund.failed", "refund.needs-attention"]
+)
+def test_other_refund_events_are_recorded_and_change_nothing(
+    client, business, paystack_settings, event
+):
+    purchase = credited_purchase(business)
+
+    response = deliver_webhook(client, refund_event(purchase, "9400", event=event))
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "completed"
+    assert stored_balance(business) == Decimal("100.00")
+    delivery = PaystackWebhookEvent.objects.get()
+    assert (delivery.event, delivery.outcome) == (event, "recorded")
+
+
+def test_a_refund_in_another_currency_is_rejected(client, business, paystack_settings):
+    purchase = credited_purchase(business)
+    raw = refund_event(purchase, "9400")
+    payload = json.loads(raw)
+    payload["data"]["currency"] = "NGN"
+
+    deliver_webhook(client, json.dumps(payload).encode())
+
+    assert stored_balance(business) == Decimal("100.00")
+    assert PaystackWebhookEvent.objects.get().outcome == "rejected"
