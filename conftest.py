@@ -218,3 +218,13 @@ def make_purchase(business, package="value", custom_amount=None, status="pending
         **extra,
     }
     return purchase_create(**fields)
+
+
+@pytest.fixture
+def catalogue(db):
+    """Re-seed what data migrations seed: a transactional test's flush has wiped it."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("ai_features.migrations.0002_seed_packages").seed(apps, None)

@@ -5,7 +5,7 @@ from django.utils.dateparse import parse_datetime
 
 from ai_features.models import BusinessAICredits, CreditPackage
 from ai_features.services.credits import credits_add, credits_deduct, credits_grant
-from conftest import make_business, make_user, token_client
+from conftest import make_business, make_purchase, make_user, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,60 @@ def test_packages_lists_active_packages_in_display_order(api):
 @pytest.mark.parametrize("path", [BALANCE, LEDGER, PACKAGES])
 def test_credit_endpoints_need_a_token(client, path):
     assert client.get(path).status_code == 401
+
+
+PURCHASES = "/ai/api/credits/purchases/"
+ADMIN_PURCHASES = "/ai/api/admin/credits/purchases/"
+
+
+def test_purchases_lists_the_business_own_newest_first_with_paging(api, business):
+    first = make_purchase(business, package="starter")
+    second = make_purchase(business, package="premium", status="failed")
+    make_purchase(make_business(), package="value")
+
+    page = api.get(PURCHASES, {"limit": 1}).json()
+    rest = api.get(PURCHASES, {"limit": 1, "offset": 1}).json()
+
+    assert page["count"] == 2 and page["next"] and rest["next"] is None
+    assert [page["results"][0]["id"], rest["results"][0]["id"]] == [second.id, first.id]
+    assert page["results"][0] == {
+        "id": second.id,
+        "payment_reference": second.payment_reference,
+        "package": "premium",
+        "payment_method": "mobile_money",
+        "payment_status": "failed",
+        "amount_paid": 180.0,
+        "total_tax": 31.5,
+        "total_amount": 211.5,
+        "currency": "GHS",
+        "credits_purchased": 180.0,
+        "bonus_credits": 70.0,
+        "purchased_at": page["results"][0]["purchased_at"],
+        "completed_at": None,
+    }
+    assert parse_datetime(page["results"][0]["purchased_at"]) == second.purchased_at
+
+
+def test_admin_purchases_is_for_staff_only(api):
+    response = api.get(ADMIN_PURCHASES)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_admin_purchases_lists_every_business_and_filters_by_status(business):
+    staff = make_user(is_staff=True)
+    make_purchase(business, status="failed")
+    completed = credits_grant(business=make_business(), credits=5, package="test")
+    client = token_client(staff)
+
+    everything = client.get(ADMIN_PURCHASES).json()
+    only_completed = client.get(ADMIN_PURCHASES, {"status": "completed"}).json()
+    bad = client.get(ADMIN_PURCHASES, {"status": "lost"})
+
+    assert everything["count"] == 2
+    assert [p["payment_reference"] for p in only_completed["results"]] == [
+        completed.payment_reference
+    ]
+    assert only_completed["results"][0]["business_id"] == completed.business_id
+    assert bad.status_code == 400 and "status" in bad.json()

@@ -1,0 +1,140 @@
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+import requests
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
+from ai_features.services.credits import credits_grant
+from conftest import make_business, make_purchase, stored_balance
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = StringIO()
+    call_command("reconcile_ai_payments", *args, stdout=out)
+    return out.getvalue()
+
+
+def aged(purchase, **delta):
+    AICreditPurchase.objects.filter(pk=purchase.pk).update(
+        purchased_at=timezone.now() - timedelta(**delta)
+    )
+    return purchase
+
+
+def test_a_stuck_purchase_paystack_says_is_paid_is_credited_once(business, paystack):
+    purchase = aged(make_purchase(business), minutes=45)
+    paystack.verify(purchase.payment_reference)
+
+    out = run()
+    again = run()
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "completed"
+    assert stored_balance(business) == Decimal("100.00")
+    assert CreditLedgerEntry.objects.filter(purchase=purchase).count() == 1
+    assert purchase.payment_reference in out and "credited" in out
+    assert "Checked 0 pending" in again
+
+
+def test_recent_purchases_are_left_alone(business, paystack):
+    make_purchase(business)
+
+    out = run()
+
+    assert "Checked 0 pending" in out
+    assert not paystack.mock.calls
+
+
+def test_older_than_sets_the_age(business, paystack):
+    purchase = aged(make_purchase(business), minutes=10)
+    paystack.verify(purchase.payment_reference, status="ongoing")
+
+    run("--older-than", "5")
+
+    assert len(paystack.calls_to("/transaction/verify")) == 1
+
+
+def test_one_unpaid_after_24_hours_is_failed(business, paystack):
+    purchase = aged(make_purchase(business), hours=25)
+    paystack.verify(purchase.payment_reference, status="abandoned")
+
+    run()
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "failed"
+    assert "abandoned" in purchase.failure_reason
+    assert stored_balance(business) == 0
+
+
+def test_one_unpaid_for_less_than_24_hours_stays_pending(business, paystack):
+    purchase = aged(make_purchase(business), hours=2)
+    paystack.verify(purchase.payment_reference, status="abandoned")
+
+    run()
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "pending"
+
+
+def test_one_paystack_never_saw_is_failed_after_24_hours(business, paystack):
+    purchase = aged(make_purchase(business), hours=30)
+    paystack.mock.get(
+        f"{paystack.base}/transaction/verify/{purchase.payment_reference}",
+        status=404,
+        json={"status": False, "message": "Transaction not found"},
+    )
+
+    run()
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "failed"
+
+
+def test_an_outage_skips_the_purchase_and_keeps_it_pending(business, paystack):
+    broken = aged(make_purchase(business), hours=30)
+    fine = aged(make_purchase(business), hours=1)
+    paystack.mock.get(
+        f"{paystack.base}/transaction/verify/{broken.payment_reference}",
+        body=requests.exceptions.ConnectionError(),
+    )
+    paystack.verify(fine.payment_reference)
+
+    out = run()
+
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert broken.payment_status == "pending" and "error: payment_gateway_unreachable" in out
+    assert fine.payment_status == "completed"
+
+
+def test_check_ledger_passes_when_every_balance_matches(business):
+    credits_grant(business=business, credits=10, package="test")
+
+    assert "Ledger OK" in run("--check-ledger")
+
+
+def test_check_ledger_exits_1_naming_a_tampered_business(business):
+    credits_grant(business=business, credits=10, package="test")
+    honest = make_business(name="Honest Shop")
+    credits_grant(business=honest, credits=5, package="test")
+    BusinessAICredits.objects.filter(business=business).update(balance=Decimal("99.00"))
+
+    with pytest.raises(CommandError) as caught:
+        run("--check-ledger")
+
+    assert caught.value.returncode == 1
+    assert business.name in str(caught.value) and "Honest Shop" not in str(caught.value)
+
+
+def test_check_ledger_sees_a_ledger_without_a_balance_row(business):
+    credits_grant(business=business, credits=10, package="test")
+    BusinessAICredits.objects.filter(business=business).delete()
+
+    with pytest.raises(CommandError):
+        run("--check-ledger")
