@@ -199,8 +199,8 @@ def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
 
 def make_purchase(business, package="value", custom_amount=None, status="pending", **extra):
     """A purchase as the purchase endpoint leaves it, priced by the real invoice code."""
-    from ai_features.services.credits import purchase_create
     from ai_features.services.packages import purchase_quote
+    from ai_features.services.references import purchase_create
 
     quote = purchase_quote(package=package, custom_amount=custom_amount)
     fields = {
@@ -227,4 +227,5 @@ def catalogue(db):
 
     from django.apps import apps
 
-    importlib.import_module("ai_features.migrations.0002_seed_packages").seed(apps, None)
+    for migration in ("0002_seed_packages", "0005_seed_feature_prices"):
+        importlib.import_module(f"ai_features.migrations.{migration}").seed(apps, None)

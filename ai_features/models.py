@@ -59,6 +59,10 @@ class BusinessAICredits(models.Model):
     is_active = models.BooleanField(default=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Alert bookkeeping: low_balance fires once until a top-up lifts the balance back up, and
+    # expiring_soon once per expiry date.
+    low_balance_alerted = models.BooleanField(default=False)
+    expiry_warned_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "business AI credits"
@@ -154,8 +158,32 @@ class AICreditPurchase(models.Model):
         return self.credits_purchased + self.bonus_credits
 
 
+class AIFeaturePrice(models.Model):
+    """What one use of an AI feature costs, editable in the admin without a deploy."""
+
+    feature = models.SlugField(max_length=50, unique=True)
+    credits = models.DecimalField(**MONEY)
+    description = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["feature"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="feature_price_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.feature}: {self.credits}"
+
+
 class AITransaction(models.Model):
-    """One use of an AI feature and what it cost."""
+    """One use of an AI feature and what it cost; `pending` while its credits are on hold."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (credits on hold)"
+        COMPLETED = "completed", "Completed"
+        RELEASED = "released", "Released (hold returned)"
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_transactions")
     user = models.ForeignKey(
@@ -169,13 +197,24 @@ class AITransaction(models.Model):
     success = models.BooleanField(default=True)
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.COMPLETED, db_index=True
+    )
+    credits_held = models.DecimalField(**MONEY, default=0)
+    credits_uncharged = models.DecimalField(**MONEY, default=0)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["business", "-timestamp"], name="transaction_recent")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(credits_used__gte=0),
+                condition=Q(credits_used__gte=0, credits_held__gte=0, credits_uncharged__gte=0),
                 name="transaction_credits_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "completed", "released"]),
+                name="transaction_status_valid",
             ),
         ]
 

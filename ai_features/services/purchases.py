@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Business
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.services.credits import purchase_create
 from ai_features.services.money import to_pesewas
 from ai_features.services.packages import purchase_quote
 from ai_features.services.paystack import PaystackError, PaystackService
+from ai_features.services.references import purchase_create
 from pos.errors import Conflict, DomainError, GatewayNotConfigured
 
 logger = logging.getLogger(__name__)

@@ -8,13 +8,11 @@ import pytest
 from django.utils import timezone
 
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
-from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
+from ai_features.models import BusinessAICredits, CreditLedgerEntry
 from ai_features.services.credits import (
     balance_get,
     credits_add,
     credits_deduct,
-    credits_grant,
-    purchase_create,
 )
 from conftest import ledger_sum, stored_balance
 
@@ -126,37 +124,6 @@ def test_a_top_up_after_expiry_forfeits_the_old_credits_and_starts_fresh(busines
         ("purchase", Decimal("30.00")),
     ]
     assert ledger_sum(business) == stored_balance(business) == Decimal("30.00")
-
-
-def test_a_grant_is_a_completed_unpaid_admin_grant_purchase_with_a_ledger_entry(business):
-    purchase = credits_grant(business=business, credits=80, bonus_credits=20, package="value")
-
-    purchase.refresh_from_db()
-    assert purchase.payment_method == "admin_grant"
-    assert purchase.payment_status == "completed" and purchase.completed_at is not None
-    assert purchase.total_amount == Decimal("0.00")
-    assert purchase.payment_reference.startswith("AI-CREDIT-")
-    entry = CreditLedgerEntry.objects.get(purchase=purchase)
-    assert (entry.kind, entry.amount) == ("grant", Decimal("100.00"))
-    assert stored_balance(business) == Decimal("100.00")
-
-
-def test_a_reference_collision_draws_a_new_reference(business, monkeypatch):
-    existing = credits_grant(business=business, credits=1, package="test")
-    draws = iter([existing.payment_reference, "AI-CREDIT-2-0000BEEF"])
-    monkeypatch.setattr("ai_features.services.credits.payment_reference_new", lambda: next(draws))
-
-    purchase = purchase_create(
-        business=business,
-        package="test",
-        amount_paid=0,
-        total_amount=0,
-        credits_purchased=1,
-        payment_method="admin_grant",
-    )
-
-    assert purchase.payment_reference == "AI-CREDIT-2-0000BEEF"
-    assert AICreditPurchase.objects.count() == 2
 
 
 def test_the_balance_of_a_business_with_no_credits_is_zero_and_inactive(business):

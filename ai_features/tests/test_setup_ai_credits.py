@@ -12,7 +12,7 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
 )
-from ai_features.services.credits import credits_grant
+from ai_features.services.grants import credits_grant
 from conftest import ledger_sum, make_business, stored_balance
 
 pytestmark = pytest.mark.django_db

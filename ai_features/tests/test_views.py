@@ -4,7 +4,8 @@ import pytest
 from django.utils.dateparse import parse_datetime
 
 from ai_features.models import BusinessAICredits, CreditPackage
-from ai_features.services.credits import credits_add, credits_deduct, credits_grant
+from ai_features.services.credits import credits_add, credits_deduct
+from ai_features.services.grants import credits_grant
 from conftest import make_business, make_purchase, make_user, token_client
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
 )
-from ai_features.services.credits import balance_get, credits_grant
+from ai_features.services.credits import balance_get
+from ai_features.services.grants import credits_grant
 
 TEST_GRANT = Decimal("50")
 RESET_WORD = "reset"

@@ -6,7 +6,8 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Business
 from accounts.services import business_register
 from ai_features.management.commands.setup_ai_credits import TEST_GRANT
-from ai_features.services.credits import balance_get, credits_grant
+from ai_features.services.credits import balance_get
+from ai_features.services.grants import credits_grant
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@example.com"
