@@ -229,3 +229,13 @@ def catalogue(db):
 
     for migration in ("0002_seed_packages", "0005_seed_feature_prices"):
         importlib.import_module(f"ai_features.migrations.{migration}").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_feature_prices():
+    """Feature prices are cached per process; no test may see another test's prices."""
+    from ai_features.services.billing import feature_prices_forget
+
+    feature_prices_forget()
+    yield
+    feature_prices_forget()

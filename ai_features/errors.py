@@ -16,3 +16,8 @@ class CreditsExpired(DomainError):
 class InvalidAmount(DomainError):
     code = "invalid_amount"
     default_detail = "The amount must be positive, with at most two decimal places."
+
+
+class UnknownFeature(DomainError):
+    code = "unknown_feature"
+    default_detail = "No price is set for this AI feature."

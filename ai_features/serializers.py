@@ -126,3 +126,93 @@ class PurchaseStatusFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["pending", "completed", "failed", "refunded"], required=False
     )
+
+
+class DateOrDateTimeField(serializers.Field):
+    """`2026-01-31` (the whole day) or an ISO 8601 moment."""
+
+    default_error_messages = {"invalid": "Use a date (YYYY-MM-DD) or an ISO 8601 date-time."}
+
+    def to_internal_value(self, data):
+        for field in (serializers.DateField(), serializers.DateTimeField()):
+            try:
+                return field.to_internal_value(data)
+            except serializers.ValidationError:
+                continue
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value.isoformat() if value is not None else None
+
+
+class PeriodFilterSerializer(serializers.Serializer):
+    start = DateOrDateTimeField(required=False)
+    end = DateOrDateTimeField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a keyword in Python, so the fields are renamed on the way in.
+        fields["from"] = fields.pop("start")
+        fields["to"] = fields.pop("end")
+        return fields
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if start is not None and end is not None and type(start) is type(end) and start > end:
+            raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+        return attrs
+
+
+class TransactionFilterSerializer(PeriodFilterSerializer):
+    feature = serializers.CharField(max_length=50, required=False)
+    success = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class TransactionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    feature = serializers.CharField()
+    status = serializers.CharField()
+    success = serializers.BooleanField()
+    credits_used = serializers.DecimalField(**MONEY)
+    credits_held = serializers.DecimalField(**MONEY)
+    tokens_used = serializers.IntegerField()
+    processing_time_ms = serializers.IntegerField(allow_null=True)
+    error_message = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+
+
+class UsageRowOutputSerializer(serializers.Serializer):
+    requests = serializers.IntegerField()
+    successes = serializers.IntegerField()
+    credits_used = serializers.DecimalField(**MONEY)
+    tokens_used = serializers.IntegerField()
+
+
+class UsageFeatureOutputSerializer(UsageRowOutputSerializer):
+    feature = serializers.CharField()
+
+
+class UsageSummaryOutputSerializer(serializers.Serializer):
+    features = UsageFeatureOutputSerializer(many=True)
+    totals = UsageRowOutputSerializer()
+
+    def to_representation(self, instance):
+        period = DateOrDateTimeField()
+        return {
+            "from": period.to_representation(instance["start"]),
+            "to": period.to_representation(instance["end"]),
+            **super().to_representation(instance),
+        }
+
+
+class AlertFilterSerializer(serializers.Serializer):
+    acknowledged = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class AlertOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    alert_type = serializers.CharField()
+    current_balance = serializers.DecimalField(**MONEY)
+    threshold = serializers.DecimalField(**MONEY, allow_null=True)
+    sent_at = serializers.DateTimeField()
+    acknowledged = serializers.BooleanField()

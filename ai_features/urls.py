@@ -9,6 +9,14 @@ urlpatterns = [
     path("credits/purchase/", views.purchase, name="credits-purchase"),
     path("credits/verify/", views.verify, name="credits-verify"),
     path("credits/purchases/", views.purchases, name="credits-purchases"),
+    path("credits/transactions/", views.transactions, name="credits-transactions"),
+    path("credits/usage/summary/", views.usage_summary_view, name="credits-usage-summary"),
+    path("credits/alerts/", views.alerts, name="credits-alerts"),
+    path(
+        "credits/alerts/<int:alert_id>/acknowledge/",
+        views.alert_acknowledge,
+        name="credits-alert-acknowledge",
+    ),
     path("admin/credits/purchases/", views.admin_purchases, name="admin-credits-purchases"),
     path("webhooks/paystack/", views.paystack_webhook, name="paystack-webhook"),
 ]

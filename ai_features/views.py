@@ -9,21 +9,29 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.services import business_for_request
-from ai_features.models import AICreditPurchase, CreditLedgerEntry, CreditPackage
+from ai_features.models import AICreditPurchase, AIUsageAlert, CreditLedgerEntry, CreditPackage
 from ai_features.serializers import (
     AdminPurchaseOutputSerializer,
+    AlertFilterSerializer,
+    AlertOutputSerializer,
     BalanceOutputSerializer,
     LedgerEntryOutputSerializer,
     PackageOutputSerializer,
+    PeriodFilterSerializer,
     PurchaseInputSerializer,
     PurchaseOutputSerializer,
     PurchaseStartedOutputSerializer,
     PurchaseStatusFilterSerializer,
+    TransactionFilterSerializer,
+    TransactionOutputSerializer,
+    UsageSummaryOutputSerializer,
     VerifyInputSerializer,
 )
+from ai_features.services.alerts import alert_acknowledge as alert_acknowledge_service
 from ai_features.services.credits import balance_get
 from ai_features.services.fulfilment import Outcome, purchase_verify
 from ai_features.services.purchases import purchase_start
+from ai_features.services.usage import transactions_filter, usage_summary
 from ai_features.services.webhooks import webhook_receive
 from pos.errors import GatewayError
 from pos.pagination import LimitOffsetPagination
@@ -135,3 +143,39 @@ def paystack_webhook(request):
     )
     http_status = WEBHOOK_HTTP_STATUS.get(delivery.outcome, 200)
     return Response({"received": http_status == 200, "outcome": delivery.outcome}, http_status)
+
+
+@api_view(["GET"])
+def transactions(request):
+    business = business_for_request(request)
+    filters = TransactionFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    found = transactions_filter(business=business, **filters.validated_data)
+    return paginated(request, found, TransactionOutputSerializer)
+
+
+@api_view(["GET"])
+def usage_summary_view(request):
+    business = business_for_request(request)
+    period = PeriodFilterSerializer(data=request.query_params)
+    period.is_valid(raise_exception=True)
+    summary = usage_summary(business=business, **period.validated_data)
+    return Response(UsageSummaryOutputSerializer(summary).data)
+
+
+@api_view(["GET"])
+def alerts(request):
+    business = business_for_request(request)
+    filters = AlertFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    found = AIUsageAlert.objects.filter(business=business).order_by("-sent_at", "-id")
+    if filters.validated_data["acknowledged"] is not None:
+        found = found.filter(acknowledged=filters.validated_data["acknowledged"])
+    return paginated(request, found, AlertOutputSerializer)
+
+
+@api_view(["POST"])
+def alert_acknowledge(request, alert_id: int):
+    business = business_for_request(request)
+    alert = alert_acknowledge_service(business=business, alert_id=alert_id)
+    return Response(AlertOutputSerializer(alert).data)

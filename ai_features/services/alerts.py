@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import Business
 from ai_features.models import AIUsageAlert, BusinessAICredits
+from pos.errors import NotFound
 
 logger = logging.getLogger(__name__)
 Type = AIUsageAlert.Type
@@ -66,3 +67,14 @@ def alert_email(*, alert_id: int) -> None:
         send_mail(SUBJECTS[alert.alert_type], body, settings.DEFAULT_FROM_EMAIL, [recipient])
     except Exception:  # a mail outage must not break the charge that raised the alert
         logger.exception("alert email failed alert=%s type=%s", alert.pk, alert.alert_type)
+
+
+def alert_acknowledge(*, business: Business, alert_id: int) -> AIUsageAlert:
+    """Mark one of the business's alerts as seen."""
+    alert = AIUsageAlert.objects.filter(business=business, pk=alert_id).first()
+    if alert is None:
+        raise NotFound("No alert with that id for this business.", code="alert_not_found")
+    if not alert.acknowledged:
+        alert.acknowledged = True
+        alert.save(update_fields=["acknowledged"])
+    return alert

@@ -1,15 +1,21 @@
-"""Row locks, always taken in one order: the purchase row, then the balance row.
+"""Row locks, always taken in one order: the purchase (or usage transaction) row, then the
+balance row.
 
 Every function here must run inside `transaction.atomic()`.
 """
 
 from accounts.models import Business
-from ai_features.models import AICreditPurchase, BusinessAICredits
+from ai_features.models import AICreditPurchase, AITransaction, BusinessAICredits
 
 
 def lock_purchase(*, purchase_id: int) -> AICreditPurchase:
     """Lock a purchase row. Take it before any balance row."""
     return AICreditPurchase.objects.select_for_update().get(pk=purchase_id)
+
+
+def lock_transaction(*, transaction_id: int) -> AITransaction:
+    """Lock a usage transaction (a hold being settled or released). Take it before the balance."""
+    return AITransaction.objects.select_for_update().get(pk=transaction_id)
 
 
 def lock_balance(*, business: Business | int, create: bool = False) -> BusinessAICredits | None:

@@ -1,0 +1,75 @@
+"""Reading usage: the transaction log's filters and the per-feature summary."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import Business
+from ai_features.models import AITransaction
+
+Status = AITransaction.Status
+
+
+def _start_of(day_or_moment: date | datetime) -> datetime:
+    if isinstance(day_or_moment, datetime):
+        return day_or_moment
+    return timezone.make_aware(datetime.combine(day_or_moment, time.min))
+
+
+def _end_of(day_or_moment: date | datetime) -> datetime:
+    """A date means the whole day: `to=2026-01-31` includes everything on the 31st."""
+    if isinstance(day_or_moment, datetime):
+        return day_or_moment
+    return _start_of(day_or_moment + timedelta(days=1))
+
+
+def transactions_filter(
+    *,
+    business: Business,
+    feature: str | None = None,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    success: bool | None = None,
+) -> QuerySet[AITransaction]:
+    """The business's usage transactions, newest first, narrowed by the given filters."""
+    found = AITransaction.objects.filter(business=business)
+    if feature:
+        found = found.filter(feature=feature)
+    if start is not None:
+        found = found.filter(timestamp__gte=_start_of(start))
+    if end is not None:
+        found = found.filter(timestamp__lt=_end_of(end))
+    if success is not None:
+        found = found.filter(success=success)
+    return found.order_by("-timestamp", "-id")
+
+
+def usage_summary(
+    *, business: Business, start: date | datetime | None = None, end: date | datetime | None = None
+) -> dict:
+    """Per feature: requests, successes, credits used and tokens; plus the totals."""
+    rows = (
+        transactions_filter(business=business, start=start, end=end)
+        .order_by()
+        .values("feature")
+        .annotate(
+            requests=Count("id"),
+            successes=Count("id", filter=Q(success=True, status=Status.COMPLETED)),
+            credits_used=Sum("credits_used"),
+            tokens_used=Sum("tokens_used"),
+        )
+        .order_by("feature")
+    )
+    features = list(rows)
+    totals = {
+        key: sum((row[key] for row in features), start_value)
+        for key, start_value in (
+            ("requests", 0),
+            ("successes", 0),
+            ("credits_used", Decimal("0.00")),
+            ("tokens_used", 0),
+        )
+    }
+    return {"start": start, "end": end, "features": features, "totals": totals}
