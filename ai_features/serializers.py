@@ -146,8 +146,8 @@ class DateOrDateTimeField(serializers.Field):
 
 
 class PeriodFilterSerializer(serializers.Serializer):
-    start = DateOrDateTimeField(required=False)
-    end = DateOrDateTimeField(required=False)
+    start = DateOrDateTimeField(source="start", required=False)
+    end = DateOrDateTimeField(source="end", required=False)
 
     def get_fields(self):
         fields = super().get_fields()

@@ -101,7 +101,7 @@ def credits_charge(
         feature=feature,
         credits_used=amount,
         tokens_used=tokens_used,
-        cost_to_us=cost_to_us,
+        cost_to_us=Decimal(str(cost_to_us)),
         processing_time_ms=processing_time_ms,
         status=Status.COMPLETED,
         settled_at=now,
@@ -157,7 +157,7 @@ def credits_settle(
             usage.credits_uncharged = extra
     usage.credits_used = charged
     usage.tokens_used = tokens_used
-    usage.cost_to_us = cost_to_us
+    usage.cost_to_us = Decimal(str(cost_to_us))
     usage.processing_time_ms = processing_time_ms
     usage.status = Status.COMPLETED
     usage.settled_at = now

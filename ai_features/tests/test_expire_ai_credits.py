@@ -1,0 +1,148 @@
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
+from ai_features.services.billing import credits_reserve, credits_settle
+from ai_features.services.credits import credits_add
+from conftest import ledger_sum, make_business, stored_balance
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = StringIO()
+    call_command("expire_ai_credits", *args, stdout=out)
+    return out.getvalue()
+
+
+def topped_up(business, amount="20", days_ago=0):
+    credits_add(
+        business=business,
+        amount=amount,
+        kind="grant",
+        now=timezone.now() - timedelta(days=days_ago),
+    )
+    return BusinessAICredits.objects.get(business=business, is_active=True)
+
+
+def test_due_balances_are_expired_with_a_ledger_entry_and_an_alert(
+    business, django_capture_on_commit_callbacks
+):
+    topped_up(business, days_ago=181)
+    fresh = make_business()
+    topped_up(fresh, days_ago=10)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run()
+
+    row = BusinessAICredits.objects.get(business=business)
+    assert (row.is_active, row.balance) == (False, 0)
+    assert CreditLedgerEntry.objects.get(business=business, kind="expiry").amount == -20
+    assert ledger_sum(business) == 0
+    assert list(
+        AIUsageAlert.objects.filter(business=business).values_list("alert_type", flat=True)
+    ) == ["expired"]
+    assert mail.outbox[0].to == [business.owner.email]
+    assert stored_balance(fresh) == Decimal("20.00")
+    assert f"Expired balances: 1 (business ids: {business.id})" in out
+
+
+def test_running_twice_changes_nothing_more(business):
+    topped_up(business, days_ago=200)
+    topped_up(make_business(), days_ago=175)  # expiring within 7 days
+    run()
+    state = (
+        CreditLedgerEntry.objects.count(),
+        AIUsageAlert.objects.count(),
+        list(BusinessAICredits.objects.order_by("id").values_list("balance", "is_active")),
+    )
+
+    out = run()
+
+    assert state == (
+        CreditLedgerEntry.objects.count(),
+        AIUsageAlert.objects.count(),
+        list(BusinessAICredits.objects.order_by("id").values_list("balance", "is_active")),
+    )
+    assert "Expired balances: 0" in out and "Expiring-soon alerts: 0" in out
+
+
+def test_expiring_soon_is_sent_once_per_expiry_date(business):
+    topped_up(business, days_ago=175)  # expires in 5 days
+
+    run()
+    run()
+
+    alerts = AIUsageAlert.objects.filter(business=business, alert_type="expiring_soon")
+    assert alerts.count() == 1 and alerts.get().current_balance == Decimal("20.00")
+
+    topped_up(business, amount="5", days_ago=174)  # a top-up moves the expiry date
+    run()
+    assert alerts.count() == 2
+
+
+def test_balances_expiring_later_or_empty_are_not_warned(business):
+    topped_up(business, days_ago=100)
+    empty = make_business()
+    row = topped_up(empty, days_ago=175)
+    BusinessAICredits.objects.filter(pk=row.pk).update(balance=0)
+    CreditLedgerEntry.objects.filter(business=empty).delete()
+
+    run()
+
+    assert not AIUsageAlert.objects.exists()
+
+
+def test_a_stale_hold_is_released_and_running_again_changes_nothing(business, user):
+    topped_up(business)
+    stale = credits_reserve(business=business, user=user, feature="x", credits="5")
+    AITransaction.objects.filter(pk=stale.pk).update(
+        timestamp=timezone.now() - timedelta(minutes=20)
+    )
+    recent = credits_reserve(business=business, user=user, feature="x", credits="3")
+
+    out = run()
+    again = run()
+
+    stale.refresh_from_db()
+    recent.refresh_from_db()
+    assert (stale.status, stale.success) == ("released", False)
+    assert "not settled within 15 minutes" in stale.error_message
+    assert recent.status == "pending"
+    assert stored_balance(business) == Decimal("17.00") == ledger_sum(business)
+    assert f"Stale holds released: 1 (transaction ids: {stale.id})" in out
+    assert "Stale holds released: 0" in again
+
+
+def test_hold_timeout_is_configurable(business, user):
+    topped_up(business)
+    hold = credits_reserve(business=business, user=user, feature="x", credits="5")
+    AITransaction.objects.filter(pk=hold.pk).update(timestamp=timezone.now() - timedelta(minutes=6))
+
+    run("--hold-timeout", "5")
+
+    hold.refresh_from_db()
+    assert hold.status == "released"
+
+
+def test_a_settled_hold_is_never_released(business, user):
+    topped_up(business)
+    hold = credits_reserve(business=business, user=user, feature="x", credits="5")
+    credits_settle(hold=hold, credits="5")
+    AITransaction.objects.filter(pk=hold.pk).update(timestamp=timezone.now() - timedelta(hours=1))
+
+    run()
+
+    hold.refresh_from_db()
+    assert hold.status == "completed" and stored_balance(business) == Decimal("15.00")
+
+
+def test_a_hold_timeout_below_one_minute_is_refused():
+    with pytest.raises(CommandError):
+        run("--hold-timeout", "0")
