@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from ai_features.errors import InsufficientCredits
-from ai_features.models import BusinessAICredits, CreditLedgerEntry
+from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
+from ai_features.services.billing import credits_charge
 from ai_features.services.credits import credits_add, credits_deduct
 from conftest import ledger_sum, make_business, run_in_threads, stored_balance
 
@@ -84,3 +85,31 @@ def test_debits_racing_for_the_last_credits_never_overdraw():
     assert len(refused) == THREADS - 5
     assert stored_balance(business) == Decimal("0.00") == ledger_sum(business)
     assert_ledger_chain_is_unbroken(business)
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize("attempt", range(10))
+def test_fifty_charges_against_twenty_credits_succeed_exactly_twenty_times(attempt):
+    business = make_business()
+    credits_add(business=business, amount="20.00", kind="grant")
+    outcomes = []
+
+    def charge(index):
+        try:
+            credits_charge(
+                business=business, user=None, feature="product_description", credits="1.00"
+            )
+            outcomes.append("charged")
+        except InsufficientCredits:
+            outcomes.append("refused")
+
+    run_in_threads(50, charge)
+
+    assert outcomes.count("charged") == 20 and outcomes.count("refused") == 30
+    assert stored_balance(business) == Decimal("0.00") == ledger_sum(business)
+    assert_ledger_chain_is_unbroken(business)
+    assert AITransaction.objects.filter(business=business).count() == 20
+    alerts = sorted(
+        AIUsageAlert.objects.filter(business=business).values_list("alert_type", flat=True)
+    )
+    assert alerts == ["depleted", "low_balance"]
