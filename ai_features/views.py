@@ -104,7 +104,7 @@ def verify(request):
     http_status, verdict, message = VERIFY_ANSWERS[settled.outcome]
     body = {"status": verdict, "message": message or settled.message, "reference": reference}
     if settled.outcome == Outcome.CREDITED:
-        body.update(credits_added=settled.purchase.total_credits, new_balance=settled.balance)
+        body.update(credits_added=settled.credits_added, new_balance=settled.balance)
     elif settled.outcome == Outcome.ALREADY_PROCESSED:
         body.update(credits_added=settled.purchase.total_credits, current_balance=settled.balance)
     return Response(body, status=http_status)

@@ -1,6 +1,7 @@
 """Settling a purchase from what Paystack says about it: verify, webhook and reconciliation all
 come through `purchase_fulfil`, so a payment is credited exactly once whoever arrives first."""
 
+import dataclasses
 import enum
 import logging
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Business
@@ -16,6 +18,7 @@ from ai_features.services.credits import balance_get, credits_add
 from ai_features.services.locks import lock_purchase
 from ai_features.services.money import to_pesewas
 from ai_features.services.paystack import PaystackNotFound, PaystackService
+from ai_features.services.refunds import refunded_share
 
 logger = logging.getLogger(__name__)
 Status = AICreditPurchase.Status
@@ -42,6 +45,7 @@ class Settlement:
     purchase: AICreditPurchase | None
     message: str = ""
     balance: Decimal | None = None
+    credits_added: Decimal | None = None
 
 
 def _mismatch(purchase: AICreditPurchase, data: dict) -> str:
@@ -73,29 +77,7 @@ def purchase_fulfil(*, purchase_id: int, data: dict, source: str) -> Settlement:
     if gateway_status == "success":
         problem = _mismatch(purchase, data)
         if not problem:
-            now = timezone.now()
-            purchase.payment_status = Status.COMPLETED
-            purchase.completed_at = now
-            purchase.failure_reason = ""
-            purchase.save(
-                update_fields=[*fields, "payment_status", "completed_at", "failure_reason"]
-            )
-            credits_add(
-                business=purchase.business,
-                amount=purchase.total_credits,
-                kind=CreditLedgerEntry.Kind.PURCHASE,
-                purchase=purchase,
-                now=now,
-            )
-            logger.info(
-                "purchase credited reference=%s amount=%s %s credits=%s via=%s",
-                purchase.payment_reference,
-                purchase.total_amount,
-                purchase.currency,
-                purchase.total_credits,
-                source,
-            )
-            return Settlement(Outcome.CREDITED, purchase, "Payment verified and credits added")
+            return _credit(purchase, fields, source)
         logger.error(
             "payment does not match purchase reference=%s problem=%s via=%s",
             purchase.payment_reference,
@@ -111,6 +93,36 @@ def purchase_fulfil(*, purchase_id: int, data: dict, source: str) -> Settlement:
     if gateway_status == "abandoned":
         return Settlement(Outcome.FAILED, purchase, "Payment was not completed.")
     return Settlement(Outcome.PENDING, purchase, "Payment is still being processed.")
+
+
+def _credit(purchase: AICreditPurchase, fields: list[str], source: str) -> Settlement:
+    """Complete a locked purchase and add its credits, less any refunded before crediting."""
+    now = timezone.now()
+    refunded = purchase.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    credits = purchase.total_credits - refunded_share(purchase, refunded)
+    purchase.payment_status = Status.REFUNDED if refunded else Status.COMPLETED
+    purchase.completed_at = now
+    purchase.failure_reason = ""
+    purchase.save(update_fields=[*fields, "payment_status", "completed_at", "failure_reason"])
+    if credits > 0:
+        credits_add(
+            business=purchase.business,
+            amount=credits,
+            kind=CreditLedgerEntry.Kind.PURCHASE,
+            purchase=purchase,
+            now=now,
+        )
+    logger.info(
+        "purchase credited reference=%s amount=%s %s credits=%s refunded_before=%s via=%s",
+        purchase.payment_reference,
+        purchase.total_amount,
+        purchase.currency,
+        credits,
+        refunded,
+        source,
+    )
+    message = "Payment verified and credits added"
+    return Settlement(Outcome.CREDITED, purchase, message, credits_added=credits)
 
 
 def _fail(purchase, fields, reason: str) -> Settlement:
@@ -139,7 +151,7 @@ def purchase_verify(*, business: Business, reference: str) -> Settlement:
         settlement = Settlement(Outcome.ALREADY_PROCESSED, purchase, "Payment already processed")
     if settlement.outcome in {Outcome.CREDITED, Outcome.ALREADY_PROCESSED}:
         balance = balance_get(business=business)["balance"]
-        return Settlement(settlement.outcome, settlement.purchase, settlement.message, balance)
+        return dataclasses.replace(settlement, balance=balance)
     return settlement
 
 

@@ -45,7 +45,6 @@ class PaystackConnectionError(PaystackError):
 
 
 class PaystackRateLimited(PaystackError):
-    status_code = 503
     code = "payment_gateway_busy"
     default_detail = "The payment gateway is busy. Please try again in a minute."
 
@@ -74,7 +73,9 @@ class PaystackRequestError(PaystackError):
 
 
 class PaystackNotFound(PaystackRequestError):
-    status_code = 404
+    """Paystack has no such transaction. Callers that expect this catch it; if it escapes, it is
+    a gateway failure (502) for our client, never a 404 about the client's own resource."""
+
     code = "payment_not_found_at_gateway"
     default_detail = "The payment gateway has no transaction with this reference."
 
@@ -167,7 +168,9 @@ class PaystackService:
         if not self.secret_key or not signature or not signature.strip():
             return False
         expected = hmac.new(self.secret_key.encode(), raw_body, hashlib.sha512).hexdigest()
-        return hmac.compare_digest(expected, signature.strip().lower())
+        # Compared as bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
+        given = signature.strip().lower().encode("utf-8", errors="replace")
+        return hmac.compare_digest(expected.encode(), given)
 
     def _request(self, method: str, path: str, data_type: type, **kwargs):
         started = time.monotonic()

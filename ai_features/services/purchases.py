@@ -3,11 +3,13 @@
 import hashlib
 import json
 import logging
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import Business
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
@@ -18,6 +20,8 @@ from ai_features.services.references import purchase_create
 from pos.errors import Conflict, DomainError, GatewayNotConfigured
 
 logger = logging.getLogger(__name__)
+# Far longer than a purchase request can take (Paystack's timeout is seconds).
+IDEMPOTENCY_CLAIM_EXPIRES = timedelta(minutes=5)
 
 
 class CallbackUrlNotAllowed(DomainError):
@@ -44,6 +48,14 @@ def _fingerprint(**request) -> str:
 def _idempotency_claim(*, user, key: str, fingerprint: str) -> AICreditPurchase | None:
     """The purchase an earlier request with this key made, or None after claiming the key."""
     existing = PurchaseIdempotencyKey.objects.filter(user=user, key=key).first()
+    if (
+        existing is not None
+        and existing.purchase_id is None
+        and existing.created_at < timezone.now() - IDEMPOTENCY_CLAIM_EXPIRES
+    ):
+        # A request that claimed the key and never finished (a crash): let this one take over.
+        PurchaseIdempotencyKey.objects.filter(pk=existing.pk, purchase__isnull=True).delete()
+        existing = None
     if existing is None:
         try:
             with transaction.atomic():

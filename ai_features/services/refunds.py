@@ -1,5 +1,7 @@
 """Applying Paystack refunds: the refunded share of a purchase's credits comes back out."""
 
+import hashlib
+import json
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,32 +18,43 @@ Status = AICreditPurchase.Status
 
 
 def refund_key_for(data: dict) -> str:
-    """Paystack sends no event id; the refund's own reference (or id) names it."""
+    """Paystack sends no event id; the refund's own reference (or id) names it, else its data."""
     key = data.get("refund_reference") or data.get("id")
-    return str(key) if key else f"{data.get('transaction_reference')}:{data.get('amount')}"
+    if key:
+        return str(key)
+    canonical = json.dumps(data, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def refunded_share(purchase: AICreditPurchase, refunded: Decimal) -> Decimal:
+    """The credits that `refunded` money bought: credits x refunded / paid, half up."""
+    if purchase.total_amount <= 0:
+        return Decimal("0.00")
+    share = purchase.total_credits * refunded / purchase.total_amount
+    return min(share.quantize(CENT, ROUND_HALF_UP), purchase.total_credits)
 
 
 @transaction.atomic
 def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | None:
-    """Claw back the refunded share of the credits (never below zero); None if seen before."""
+    """Claw back the refunded share of the credits (never below zero); None if seen before.
+
+    A refund of a payment not yet credited takes nothing back: it is recorded, and fulfilment
+    gives only the credits of the money kept if the payment is credited later."""
     purchase = lock_purchase(purchase_id=purchase_id)
     key = refund_key_for(data)
     if PurchaseRefund.objects.filter(refund_key=key).exists():
         return None
     refunded = from_pesewas(data["amount"])
-    paid = purchase.total_amount
-    credited = purchase.payment_status in {Status.COMPLETED, Status.REFUNDED}
-    if credited and paid > 0:
-        share = (purchase.total_credits * refunded / paid).quantize(CENT, ROUND_HALF_UP)
+    share = taken = Decimal("0.00")
+    if purchase.completed_at is not None:  # the payment was credited
         still_held = purchase.total_credits - purchase.refunded_credits - purchase.refund_shortfall
-        share = min(share, still_held)
-    else:  # never credited, so there is nothing to take back
-        share = Decimal("0.00")
-    taken = (
-        credits_clawback(business=purchase.business, amount=share, purchase=purchase)
-        if share > 0
-        else Decimal("0.00")
-    )
+        share = min(refunded_share(purchase, refunded), still_held)
+        if share > 0:
+            taken = credits_clawback(business=purchase.business, amount=share, purchase=purchase)
+        purchase.refunded_credits += taken
+        purchase.refund_shortfall += share - taken
+        purchase.payment_status = Status.REFUNDED
+        purchase.save(update_fields=["refunded_credits", "refund_shortfall", "payment_status"])
     refund = PurchaseRefund.objects.create(
         purchase=purchase,
         refund_key=key,
@@ -50,10 +63,6 @@ def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | N
         credits_clawed_back=taken,
         shortfall=share - taken,
     )
-    purchase.refunded_credits += taken
-    purchase.refund_shortfall += share - taken
-    purchase.payment_status = Status.REFUNDED
-    purchase.save(update_fields=["refunded_credits", "refund_shortfall", "payment_status"])
     logger.info(
         "refund applied reference=%s amount=%s pesewas=%s credits_taken=%s shortfall=%s",
         purchase.payment_reference,

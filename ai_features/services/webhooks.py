@@ -66,6 +66,18 @@ HANDLERS = {
 }
 
 
+BODY_KEPT = 64_000  # Paystack's events are a few KB; anything far larger is not from Paystack
+
+
+def _storable(raw_body: bytes) -> str:
+    """The body as text for audit. PostgreSQL text cannot hold NUL, and anyone can post here,
+    so an outsized body is cut rather than filling the table."""
+    text = raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    if len(text) > BODY_KEPT:
+        return text[:BODY_KEPT] + f"\n[... {len(raw_body)} bytes in all, cut]"
+    return text
+
+
 def _parse(raw_body: bytes) -> tuple[str, dict] | None:
     try:
         payload = json.loads(raw_body)
@@ -81,7 +93,7 @@ def webhook_receive(
 ) -> PaystackWebhookEvent:
     """Record a delivery, and act on it only if Paystack signed these exact bytes."""
     delivery = PaystackWebhookEvent.objects.create(
-        raw_body=raw_body.decode("utf-8", errors="replace"), remote_addr=remote_addr
+        raw_body=_storable(raw_body), remote_addr=remote_addr
     )
     delivery.signature_valid = PaystackService().is_valid_signature(raw_body, signature)
     parsed = _parse(raw_body)

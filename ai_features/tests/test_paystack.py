@@ -202,7 +202,7 @@ FAULTS = {
             "json": {"status": False, "message": "Rate limit exceeded", "code": "rate_limited"},
         },
         PaystackRateLimited,
-        503,
+        502,
     ),
     "invalid_json": ({"status": 200, "body": "<html>oops</html>"}, PaystackBadResponse, 502),
     "json_list": ({"status": 200, "json": [1, 2, 3]}, PaystackBadResponse, 502),
@@ -249,12 +249,12 @@ def test_error_codes_and_statuses():
         PaystackNotConfigured: (503, "payment_gateway_not_configured"),
         PaystackTimeout: (504, "payment_gateway_timeout"),
         PaystackConnectionError: (502, "payment_gateway_unreachable"),
-        PaystackRateLimited: (503, "payment_gateway_busy"),
+        PaystackRateLimited: (502, "payment_gateway_busy"),
         PaystackAuthError: (502, "payment_gateway_auth_failed"),
         PaystackServerError: (502, "payment_gateway_error"),
         PaystackBadResponse: (502, "payment_gateway_bad_response"),
         PaystackRequestError: (502, "payment_gateway_rejected"),
-        PaystackNotFound: (404, "payment_not_found_at_gateway"),
+        PaystackNotFound: (502, "payment_not_found_at_gateway"),
     }
     for error_class, (status_code, code) in expected.items():
         error = error_class(http_status=418, paystack_code="teapot")
@@ -319,7 +319,7 @@ def test_verify_unknown_reference_is_not_found(service, mocked, logs, status, bo
     with pytest.raises(PaystackNotFound) as caught:
         verify(service)
 
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 502
     assert caught.value.code == "payment_not_found_at_gateway"
     assert caught.value.http_status == status
     assert_no_secret(caught.value.detail)
@@ -492,3 +492,9 @@ def test_signature_is_never_valid_without_a_secret(paystack_settings, vector):
         assert service.is_valid_signature(raw, vector["x-paystack-signature"]) is False
         assert service.is_valid_signature(raw, "") is False
         assert service.is_valid_signature(b"", "") is False
+
+
+@pytest.mark.parametrize("signature", ["é" * 128, "\u202e" + "a" * 127, "ünïcödé"])
+def test_a_non_ascii_signature_is_invalid_not_an_error(service, signature):
+    # Regression: compare_digest raised TypeError on non-ASCII str, so the webhook answered 500.
+    assert service.is_valid_signature(b"{}", signature) is False

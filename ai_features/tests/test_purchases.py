@@ -1,12 +1,15 @@
 """POST /ai/api/credits/purchase/: a pending purchase, then a Paystack checkout for it."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import requests
+from django.utils import timezone
 
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
+from ai_features.services import purchases
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +188,7 @@ def test_without_a_secret_key_purchases_answer_503_and_create_nothing(api, setti
         ),
         (
             {"status": 429, "json": {"status": False, "message": "slow", "code": "rate_limited"}},
-            503,
+            502,
             "payment_gateway_busy",
         ),
         ({"status": 200, "body": "<html>not json</html>"}, 502, "payment_gateway_bad_response"),
@@ -204,6 +207,12 @@ def test_a_paystack_fault_is_a_clear_error_and_the_purchase_is_kept(
     assert purchase.payment_status == "pending"
     assert purchase.gateway_status == "initialize_error"
     assert purchase.failure_reason.startswith("Paystack initialize failed")
+
+    # A timeout may hide a checkout Paystack did open and the customer paid: verify credits it.
+    paystack.verify(purchase.payment_reference)
+    verified = api.get("/ai/api/credits/verify/", {"reference": purchase.payment_reference})
+    assert verified.status_code == 200 and verified.json()["new_balance"] == 100
+    assert api.get("/ai/api/credits/balance/").json()["balance"] == 100
 
 
 def test_the_same_idempotency_key_and_body_replays_the_first_answer(api, paystack):
@@ -260,12 +269,45 @@ def test_a_key_whose_first_attempt_failed_at_paystack_may_be_retried(api, paysta
     )
 
 
-def test_a_key_still_in_progress_is_409(api, paystack, user):
-    PurchaseIdempotencyKey.objects.create(user=user, key="key-1", fingerprint="x" * 64)
+def claim_in_progress(user, business, key, **overrides):
+    """The row a first request with `key` leaves while its Paystack call is still running."""
+    body = {
+        "business": business.pk,
+        "package": "value",
+        "custom_amount": None,
+        "payment_method": "mobile_money",
+        "callback_url": None,
+        **overrides,
+    }
+    return PurchaseIdempotencyKey.objects.create(
+        user=user, key=key, fingerprint=purchases._fingerprint(**body)
+    )
+
+
+def test_a_key_still_in_progress_is_409(api, paystack, user, business):
+    claim_in_progress(user, business, "key-1")
 
     response = buy(api, key="key-1")
 
     assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_request_in_progress"
+    assert not AICreditPurchase.objects.exists()
+
+
+def test_a_claim_left_by_a_crash_is_taken_over_after_five_minutes(api, paystack, user, business):
+    claim = claim_in_progress(user, business, "key-1")
+    PurchaseIdempotencyKey.objects.filter(pk=claim.pk).update(
+        created_at=timezone.now() - timedelta(minutes=6)
+    )
+    paystack.initialize_ok()
+
+    response = buy(api, key="key-1")
+
+    assert response.status_code == 201
+    assert (
+        PurchaseIdempotencyKey.objects.get().purchase.payment_reference
+        == (response.json()["reference"])
+    )
 
 
 def test_idempotency_keys_belong_to_one_user(api, paystack, client_for):

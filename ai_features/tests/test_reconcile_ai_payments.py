@@ -39,7 +39,7 @@ def test_a_stuck_purchase_paystack_says_is_paid_is_credited_once(business, payst
     assert stored_balance(business) == Decimal("100.00")
     assert CreditLedgerEntry.objects.filter(purchase=purchase).count() == 1
     assert purchase.payment_reference in out and "credited" in out
-    assert "Checked 0 pending" in again
+    assert "Checked 0 unsettled" in again
 
 
 def test_recent_purchases_are_left_alone(business, paystack):
@@ -47,7 +47,7 @@ def test_recent_purchases_are_left_alone(business, paystack):
 
     out = run()
 
-    assert "Checked 0 pending" in out
+    assert "Checked 0 unsettled" in out
     assert not paystack.mock.calls
 
 
@@ -138,3 +138,25 @@ def test_check_ledger_sees_a_ledger_without_a_balance_row(business):
 
     with pytest.raises(CommandError):
         run("--check-ledger")
+
+
+def test_a_recently_declined_purchase_is_asked_about_again_and_credited(business, paystack):
+    # Regression: reconciliation only looked at pending purchases, so a payment retried in the
+    # same checkout after a decline, whose webhook was lost, was never credited.
+    purchase = aged(make_purchase(business, status="failed", gateway_status="failed"), hours=2)
+    paystack.verify(purchase.payment_reference)
+
+    run()
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "completed"
+    assert stored_balance(business) == Decimal("100.00")
+
+
+def test_declined_purchases_are_left_alone_after_48_hours(business, paystack):
+    aged(make_purchase(business, status="failed", gateway_status="failed"), hours=49)
+    aged(make_purchase(business, status="failed", gateway_status="abandoned"), hours=2)
+
+    out = run()
+
+    assert "Checked 0 unsettled" in out and not paystack.mock.calls

@@ -8,7 +8,14 @@ import pytest
 from ai_features.models import CreditLedgerEntry, PaystackWebhookEvent, PurchaseRefund
 from ai_features.services.credits import credits_deduct
 from ai_features.services.fulfilment import purchase_fulfil
-from conftest import deliver_webhook, ledger_sum, make_purchase, paystack_json, stored_balance
+from conftest import (
+    charge_success_body,
+    deliver_webhook,
+    ledger_sum,
+    make_purchase,
+    paystack_json,
+    stored_balance,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -116,21 +123,64 @@ def test_a_refund_of_a_purchase_never_credited_takes_nothing(client, business, p
     deliver_webhook(client, refund_event(purchase, "9400"))
 
     purchase.refresh_from_db()
-    assert purchase.payment_status == "refunded" and purchase.refunded_credits == 0
+    assert purchase.payment_status == "pending" and purchase.refunded_credits == 0
     assert stored_balance(business) == Decimal("30.00")
+    assert PurchaseRefund.objects.get(purchase=purchase).credits_clawed_back == 0
 
 
-def test_a_refunded_purchase_is_not_credited_by_a_late_charge_success(
+def test_repeated_refunds_of_a_never_credited_purchase_never_touch_other_credits(
     client, business, paystack_settings
 ):
-    from conftest import charge_success_body
+    # Regression: the first refund marked the purchase refunded, and the second then treated it
+    # as credited and took 21.28 of the premium purchase's credits.
+    purchase = make_purchase(business)
+    credited_purchase(business, package="premium")
 
+    deliver_webhook(client, refund_event(purchase, 2000, refund_reference="RF-1"))
+    deliver_webhook(client, refund_event(purchase, 2000, refund_reference="RF-2"))
+
+    assert stored_balance(business) == Decimal("250.00") == ledger_sum(business)
+
+
+def test_a_late_success_after_a_partial_refund_credits_the_money_kept(
+    client, business, paystack_settings
+):
+    # Regression: a refund before crediting marked the purchase refunded, so the payment's
+    # charge.success was "already processed" and the 47 GHS kept bought nothing.
+    purchase = make_purchase(business)
+    deliver_webhook(client, refund_event(purchase, 4700))
+
+    deliver_webhook(client, charge_success_body(purchase.payment_reference, 9400))
+
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "refunded"
+    assert stored_balance(business) == Decimal("50.00") == ledger_sum(business)
+
+
+def test_a_late_success_after_a_full_refund_credits_nothing(client, business, paystack_settings):
     purchase = make_purchase(business)
     deliver_webhook(client, refund_event(purchase, "9400"))
 
     deliver_webhook(client, charge_success_body(purchase.payment_reference, 9400))
 
-    assert stored_balance(business) == 0
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "refunded"
+    assert stored_balance(business) == 0 and not CreditLedgerEntry.objects.exists()
+
+
+def test_refunds_without_a_reference_are_told_apart_by_their_data(
+    client, business, paystack_settings
+):
+    purchase = credited_purchase(business)
+    first = refund_event(purchase, 2350, refund_reference=None, id=None, merchant_note="a")
+    second = refund_event(purchase, 2350, refund_reference=None, id=None, merchant_note="b")
+
+    deliver_webhook(client, first)
+    deliver_webhook(client, second)
+    deliver_webhook(client, second)
+
+    assert PurchaseRefund.objects.count() == 2
+    assert stored_balance(business) == Decimal("50.00")
 
 
 @pytest.mark.parametrize(

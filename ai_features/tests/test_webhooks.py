@@ -243,3 +243,39 @@ def test_the_webhook_needs_no_token_and_no_csrf_token(business, paid):
 
 def test_only_post_is_accepted(client):
     assert client.get(WEBHOOK).status_code == 405
+
+
+def test_a_non_ascii_signature_is_400_not_a_crash(client, business, paid):
+    purchase, raw = paid
+
+    response = client.generic(
+        "POST",
+        WEBHOOK,
+        raw,
+        content_type="application/json",
+        HTTP_X_PAYSTACK_SIGNATURE="é" * 128,
+    )
+
+    assert response.status_code == 400
+    assert PaystackWebhookEvent.objects.get().outcome == "invalid_signature"
+    assert stored_balance(business) == 0
+
+
+def test_a_body_with_a_nul_byte_is_stored_and_refused(client, paystack_settings):
+    # Regression: PostgreSQL text cannot hold NUL, so storing the delivery raised and gave 500.
+    raw = b'{"event": "charge.success", "data": {"reference": "x\x00"}}'
+
+    response = deliver_webhook(client, raw, signature="0" * 128)
+
+    assert response.status_code == 400
+    delivery = PaystackWebhookEvent.objects.get()
+    assert "\x00" not in delivery.raw_body and delivery.outcome == "invalid_signature"
+
+
+def test_an_outsized_body_is_stored_cut_short(client, paystack_settings):
+    raw = b'{"event": "x", "data": {"junk": "' + b"a" * 200_000 + b'"}}'
+
+    deliver_webhook(client, raw, signature="0" * 128)
+
+    stored = PaystackWebhookEvent.objects.get().raw_body
+    assert len(stored) < 65_000 and stored.endswith(f"{len(raw)} bytes in all, cut]")

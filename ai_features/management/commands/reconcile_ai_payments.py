@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from django.utils import timezone
 
 from ai_features.management.tables import format_table
@@ -8,6 +9,8 @@ from ai_features.models import AICreditPurchase
 from ai_features.services.fulfilment import purchase_reconcile
 from ai_features.services.ledger import ledger_mismatches
 from pos.errors import GatewayError
+
+RECHECK_DECLINED_FOR = timedelta(hours=48)
 
 
 class Command(BaseCommand):
@@ -38,8 +41,16 @@ class Command(BaseCommand):
             raise CommandError("--older-than must not be negative.")
         now = timezone.now()
         cutoff = now - timedelta(minutes=options["older_than"])
+        Status = AICreditPurchase.Status
+        # A declined attempt can be retried in the same checkout, so a purchase Paystack
+        # called "failed" is asked about again for a while, in case its webhook was lost.
+        declined_recently = Q(
+            payment_status=Status.FAILED,
+            gateway_status="failed",
+            purchased_at__gte=now - RECHECK_DECLINED_FOR,
+        )
         stuck = AICreditPurchase.objects.filter(
-            payment_status=AICreditPurchase.Status.PENDING, purchased_at__lte=cutoff
+            Q(payment_status=Status.PENDING) | declined_recently, purchased_at__lte=cutoff
         ).order_by("purchased_at")
         rows = []
         for purchase in stuck:
@@ -50,7 +61,7 @@ class Command(BaseCommand):
             rows.append([purchase.payment_reference, purchase.business_id, outcome])
         if rows:
             self.stdout.write(format_table(["reference", "business", "outcome"], rows))
-        self.stdout.write(f"Checked {len(rows)} pending purchase(s).")
+        self.stdout.write(f"Checked {len(rows)} unsettled purchase(s).")
 
     def _check_ledger(self):
         wrong = ledger_mismatches()
