@@ -28,7 +28,7 @@ def lock_balance(*, business: Business | int, create: bool = False) -> BusinessA
     active = BusinessAICredits.objects.select_for_update().filter(
         business_id=business_id, is_active=True
     )
-    row = active.first()
+    row = next(iter(active[:1]), None)  # unordered: the constraint allows one row at most
     if row is None and create:
         BusinessAICredits.objects.bulk_create(
             [BusinessAICredits(business_id=business_id, balance=0, is_active=True)],
@@ -37,5 +37,5 @@ def lock_balance(*, business: Business | int, create: bool = False) -> BusinessA
     if row is None:
         # A fresh statement sees rows committed since the first one, including a row another
         # transaction created while we waited on the lock of the row it replaced.
-        row = active.first()
+        row = next(iter(active[:1]), None)
     return row
