@@ -167,4 +167,8 @@ def balance_get(*, business: Business) -> dict:
     row = BusinessAICredits.objects.filter(business=business, is_active=True).first()
     if row is None:
         return {"balance": ZERO, "expires_at": None, "is_active": False}
-    return {"balance": row.balance, "expires_at": row.expires_at, "is_active": row.is_active}
+    if is_expired(row, timezone.now()):
+        # Past its expiry but not yet forfeited (the cron or the next charge does that): none
+        # of it can be spent, so none of it is shown.
+        return {"balance": ZERO, "expires_at": row.expires_at, "is_active": False}
+    return {"balance": row.balance, "expires_at": row.expires_at, "is_active": True}

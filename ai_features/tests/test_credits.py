@@ -132,3 +132,17 @@ def test_the_balance_of_a_business_with_no_credits_is_zero_and_inactive(business
         "expires_at": None,
         "is_active": False,
     }
+
+
+def test_a_balance_past_its_expiry_shows_as_zero_and_inactive_before_it_is_applied(business):
+    credits_add(
+        business=business, amount="10", kind="grant", now=datetime(2020, 1, 1, tzinfo=ACCRA)
+    )
+
+    shown = balance_get(business=business)
+
+    assert shown["balance"] == 0 and shown["is_active"] is False
+    assert shown["expires_at"] == datetime(2020, 6, 29, tzinfo=ACCRA)
+    assert stored_balance(business) == Decimal(
+        "10.00"
+    )  # forfeited by the cron, with a ledger entry

@@ -54,3 +54,15 @@ def test_a_gateway_outage_is_a_504_with_a_clear_message(client):
     assert response.status_code == 504
     assert response.json()["code"] == "payment_gateway_timeout"
     assert "did not answer in time" in response.json()["detail"]
+
+
+def test_billing_errors_are_402_payment_required(rf):
+    from ai_features.errors import CreditsExpired, InsufficientCredits
+    from pos.exception_handler import api_exception_handler
+
+    short = api_exception_handler(InsufficientCredits(), {})
+    expired = api_exception_handler(CreditsExpired(), {})
+
+    assert (short.status_code, short.data["code"]) == (402, "insufficient_credits")
+    assert (expired.status_code, expired.data["code"]) == (402, "credits_expired")
+    assert short.data["detail"].startswith("Not enough AI credits")
