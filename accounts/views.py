@@ -1,13 +1,15 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
     permission_classes,
+    throttle_classes,
 )
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import openapi, services
 from accounts.serializers import (
     BusinessOutputSerializer,
     MeOutputSerializer,
@@ -15,11 +17,14 @@ from accounts.serializers import (
     TokenInputSerializer,
     UserOutputSerializer,
 )
+from pos.throttling import AuthThrottle
 
 
+@extend_schema(**openapi.REGISTER)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([AuthThrottle])
 def register(request):
     data = RegisterInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -32,21 +37,25 @@ def register(request):
     return Response(body, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(**openapi.TOKEN_OBTAIN)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([AuthThrottle])
 def token(request):
     data = TokenInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     return Response({"token": services.token_obtain(**data.validated_data).key})
 
 
+@extend_schema(**openapi.LOGOUT)
 @api_view(["POST"])
 def logout(request):
     services.token_revoke(user=request.user)
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(**openapi.ME)
 @api_view(["GET"])
 def me(request):
     return Response(MeOutputSerializer(request.user).data)

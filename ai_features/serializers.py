@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_features.services.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
@@ -128,6 +130,7 @@ class PurchaseStatusFilterSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class DateOrDateTimeField(serializers.Field):
     """`2026-01-31` (the whole day) or an ISO 8601 moment."""
 

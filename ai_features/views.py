@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
     api_view,
@@ -9,6 +10,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.services import business_for_request
+from ai_features import openapi
 from ai_features.models import AICreditPurchase, AIUsageAlert, CreditLedgerEntry, CreditPackage
 from ai_features.serializers import (
     AdminPurchaseOutputSerializer,
@@ -35,6 +37,7 @@ from ai_features.services.usage import transactions_filter, usage_summary
 from ai_features.services.webhooks import webhook_receive
 from pos.errors import GatewayError
 from pos.pagination import LimitOffsetPagination
+from pos.throttling import PurchaseThrottle, VerifyThrottle
 
 
 def paginated(request, queryset, serializer_class):
@@ -43,18 +46,21 @@ def paginated(request, queryset, serializer_class):
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
+@extend_schema(**openapi.PACKAGES)
 @api_view(["GET"])
 def packages(request):
     active = CreditPackage.objects.filter(is_active=True).order_by("display_order", "id")
     return Response(PackageOutputSerializer(active, many=True).data)
 
 
+@extend_schema(**openapi.BALANCE)
 @api_view(["GET"])
 def balance(request):
     business = business_for_request(request)
     return Response(BalanceOutputSerializer(balance_get(business=business)).data)
 
 
+@extend_schema(**openapi.LEDGER)
 @api_view(["GET"])
 def ledger(request):
     business = business_for_request(request)
@@ -66,7 +72,9 @@ def ledger(request):
     return paginated(request, entries, LedgerEntryOutputSerializer)
 
 
+@extend_schema(**openapi.PURCHASE)
 @api_view(["POST"])
+@throttle_classes([PurchaseThrottle])
 def purchase(request):
     business = business_for_request(request)
     data = PurchaseInputSerializer(data=request.data)
@@ -89,7 +97,9 @@ VERIFY_ANSWERS = {
 }
 
 
+@extend_schema(**openapi.VERIFY)
 @api_view(["GET", "POST"])
+@throttle_classes([VerifyThrottle])
 def verify(request):
     business = business_for_request(request)
     source = request.query_params if request.method == "GET" else request.data
@@ -110,6 +120,7 @@ def verify(request):
     return Response(body, status=http_status)
 
 
+@extend_schema(**openapi.PURCHASES)
 @api_view(["GET"])
 def purchases(request):
     business = business_for_request(request)
@@ -117,6 +128,7 @@ def purchases(request):
     return paginated(request, mine, PurchaseOutputSerializer)
 
 
+@extend_schema(**openapi.ADMIN_PURCHASES)
 @api_view(["GET"])
 @permission_classes([IsAdminUser])
 def admin_purchases(request):
@@ -131,6 +143,7 @@ def admin_purchases(request):
 WEBHOOK_HTTP_STATUS = {"invalid_signature": 400, "malformed": 400, "error": 500}
 
 
+@extend_schema(**openapi.PAYSTACK_WEBHOOK)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -145,6 +158,7 @@ def paystack_webhook(request):
     return Response({"received": http_status == 200, "outcome": delivery.outcome}, http_status)
 
 
+@extend_schema(**openapi.TRANSACTIONS)
 @api_view(["GET"])
 def transactions(request):
     business = business_for_request(request)
@@ -154,6 +168,7 @@ def transactions(request):
     return paginated(request, found, TransactionOutputSerializer)
 
 
+@extend_schema(**openapi.USAGE_SUMMARY)
 @api_view(["GET"])
 def usage_summary_view(request):
     business = business_for_request(request)
@@ -163,6 +178,7 @@ def usage_summary_view(request):
     return Response(UsageSummaryOutputSerializer(summary).data)
 
 
+@extend_schema(**openapi.ALERTS)
 @api_view(["GET"])
 def alerts(request):
     business = business_for_request(request)
@@ -174,6 +190,7 @@ def alerts(request):
     return paginated(request, found, AlertOutputSerializer)
 
 
+@extend_schema(**openapi.ALERT_ACKNOWLEDGE)
 @api_view(["POST"])
 def alert_acknowledge(request, alert_id: int):
     business = business_for_request(request)

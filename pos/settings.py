@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -65,15 +66,20 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
     "accounts",
     "ai_features",
 ]
 
 MIDDLEWARE = [
+    "pos.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,6 +126,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the admin's and the API docs' static files from STATIC_ROOT
+# (`collectstatic`, run by `make serve`), compressed and with cache-busting names.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:  # the development server serves files straight from the apps, no collectstatic
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
+
+# Throttle counters live in PostgreSQL with everything else, so every instance behind the load
+# balancer counts against the same limits (`createcachetable` makes the table).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+    }
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "AI Credits <no-reply@localhost>")
@@ -132,6 +156,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "pos.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "pos.exception_handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "purchase": env("THROTTLE_RATE_PURCHASE", "10/min"),
+        "verify": env("THROTTLE_RATE_VERIFY", "60/min"),
+        "auth": env("THROTTLE_RATE_AUTH", "10/min"),
+    },
+    # Behind a load balancer, the client's IP is the last of X-Forwarded-For's N proxies.
+    "NUM_PROXIES": int(env("NUM_PROXIES", "0")) or None,
     # The SPA does arithmetic with money and credits, so they are JSON numbers.
     "COERCE_DECIMAL_TO_STRING": False,
 }
@@ -147,6 +179,8 @@ PAYMENT_CALLBACK_ALLOWED_HOSTS = env_list(
     "PAYMENT_CALLBACK_ALLOWED_HOSTS", urlsplit(FRONTEND_URL).hostname or ""
 )
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-business-id", "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 PAYSTACK_SECRET_KEY = env("PAYSTACK_SECRET_KEY")
 PAYSTACK_PUBLIC_KEY = env("PAYSTACK_PUBLIC_KEY")
@@ -158,10 +192,42 @@ AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))
 AI_CREDIT_LOW_BALANCE_THRESHOLD = Decimal(env("AI_CREDIT_LOW_BALANCE_THRESHOLD", "10.00"))
 AI_CREDIT_TAXES = parse_taxes(env("AI_CREDIT_TAXES", "VAT:12.5,NHIL:2.5,GETFund:2.5"))
 
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AI credits API",
+    "DESCRIPTION": (
+        "Buy prepaid AI credits with Paystack (mobile money or card, GHS) and spend them on AI "
+        "features. Authenticate with `Authorization: Token <key>` (from `/accounts/api/auth/"
+        "token/`); a user in several businesses picks one with `X-Business-ID`. Errors are "
+        '`{"detail", "code"}`; field validation errors use DRF\'s field-error shape.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/(accounts|ai)/api",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "ENUM_NAME_OVERRIDES": {
+        "PurchaseStatusEnum": ["pending", "completed", "failed", "refunded"],
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "pos.middleware.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # One line per request comes from pos.middleware; Django's own would repeat it.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -1,0 +1,47 @@
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from accounts.serializers import (
+    BusinessOutputSerializer,
+    MeOutputSerializer,
+    RegisterInputSerializer,
+    TokenInputSerializer,
+    UserOutputSerializer,
+)
+from pos.openapi import FIELD_ERRORS, THROTTLED, UNAUTHENTICATED, error
+
+TOKEN = inline_serializer("Token", fields={"token": serializers.CharField()})
+
+REGISTER = {
+    "auth": [],
+    "request": RegisterInputSerializer,
+    "responses": {
+        201: inline_serializer(
+            "Registered",
+            fields={
+                "token": serializers.CharField(),
+                "user": UserOutputSerializer(),
+                "business": BusinessOutputSerializer(),
+            },
+        ),
+        400: FIELD_ERRORS,
+        429: THROTTLED,
+    },
+    "tags": ["accounts"],
+}
+TOKEN_OBTAIN = {
+    "auth": [],
+    "request": TokenInputSerializer,
+    "responses": {
+        200: TOKEN,
+        400: error("Wrong username or password (`invalid_credentials`), or field errors."),
+        429: THROTTLED,
+    },
+    "tags": ["accounts"],
+}
+LOGOUT = {
+    "request": None,
+    "responses": {204: OpenApiResponse(description="Token deleted."), 401: UNAUTHENTICATED},
+    "tags": ["accounts"],
+}
+ME = {"responses": {200: MeOutputSerializer, 401: UNAUTHENTICATED}, "tags": ["accounts"]}

@@ -1,0 +1,64 @@
+"""Shared pieces of the OpenAPI description: the error shape and the common answers."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+FIELD_ERRORS = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description='Field validation failed: `{"field": ["message", ...]}` (DRF\'s shape), or '
+    '`{"detail", "code"}` for a rule that is not about one field.',
+)
+UNAUTHENTICATED = error(
+    "No token, or an invalid one (`not_authenticated`, `authentication_failed`)."
+)
+THROTTLED = error("Too many requests (`throttled`); the `Retry-After` header says when to retry.")
+
+BUSINESS_HEADER = OpenApiParameter(
+    "X-Business-ID",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Which business to act for; required when the user belongs to several.",
+)
+BUSINESS_ERRORS = {
+    401: UNAUTHENTICATED,
+    403: error("The user belongs to no business (`no_business`)."),
+    404: error("X-Business-ID names a business the user is not in (`business_not_found`)."),
+}
+PAGING = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 20, max 100)."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+]
+
+
+def paginated(serializer_class, name: str):
+    """DRF's limit-offset envelope around a list of `serializer_class`."""
+    return inline_serializer(
+        name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+def business_scoped(*, responses: dict, parameters=(), **extra) -> dict:
+    """The schema of an endpoint that acts for the request's business."""
+    return {
+        "parameters": [BUSINESS_HEADER, *parameters],
+        "responses": {**BUSINESS_ERRORS, **responses},
+        **extra,
+    }

@@ -1,0 +1,79 @@
+"""Rate limits: 429 with Retry-After and the error shape; the webhook is never throttled."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import charge_success_body, deliver_webhook, make_purchase
+
+pytestmark = pytest.mark.django_db
+
+
+def hammer(send, times):
+    return [send().status_code for _ in range(times)]
+
+
+def test_purchase_allows_10_a_minute_per_user_then_429(api, paystack):
+    paystack.initialize_ok()
+
+    codes = hammer(
+        lambda: api.post("/ai/api/credits/purchase/", {"package": "value"}, format="json"), 11
+    )
+
+    assert codes == [201] * 10 + [429]
+    response = api.post("/ai/api/credits/purchase/", {"package": "value"}, format="json")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "throttled" and response.json()["detail"]
+
+
+def test_verify_allows_60_a_minute_per_user(api, business, paystack):
+    purchase = make_purchase(business)
+    paystack.verify(purchase.payment_reference, status="ongoing")
+
+    def send():
+        return api.get("/ai/api/credits/verify/", {"reference": purchase.payment_reference})
+
+    codes = hammer(send, 61)
+
+    assert codes == [202] * 60 + [429]
+
+
+def test_another_user_has_their_own_allowance(api, paystack, client_for):
+    from conftest import make_business, make_user
+
+    paystack.initialize_ok()
+    hammer(lambda: api.post("/ai/api/credits/purchase/", {"package": "value"}, format="json"), 10)
+    someone = make_user()
+    make_business(owner=someone)
+
+    response = client_for(someone).post(
+        "/ai/api/credits/purchase/", {"package": "value"}, format="json"
+    )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/accounts/api/auth/token/", {"username": "nobody", "password": "wrong"}),
+        ("/accounts/api/auth/register/", {"username": ""}),
+    ],
+)
+def test_login_and_register_allow_10_a_minute_per_ip(path, body):
+    client = APIClient(REMOTE_ADDR="203.0.113.7")
+
+    codes = hammer(lambda: client.post(path, body, format="json"), 11)
+
+    assert codes == [400] * 10 + [429]
+    elsewhere = APIClient(REMOTE_ADDR="203.0.113.8").post(path, body, format="json")
+    assert elsewhere.status_code == 400
+
+
+def test_the_webhook_is_never_throttled(client, business, paystack_settings):
+    purchase = make_purchase(business)
+    raw = charge_success_body(purchase.payment_reference, 9400)
+
+    codes = hammer(lambda: deliver_webhook(client, raw), 70)
+
+    assert set(codes) == {200}
