@@ -1,13 +1,16 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run    migrate, create the demo business, print its token, serve on 127.0.0.1:8000
 #   make test   lint, format check, and the test suite
+#   make serve  production serving: gunicorn, DEBUG off (needs DJANGO_SECRET_KEY, DATABASE_URL)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv
+WORKERS ?= 3
+
+.PHONY: run serve test lint venv
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +23,18 @@ venv: $(BIN)/.installed
 run: export DEBUG ?= true
 run: venv
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py setup_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Settings refuse to start without DJANGO_SECRET_KEY when DEBUG is off (set it, or put it in .env).
+serve: export DEBUG := false
+serve: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn pos.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--timeout 30 --graceful-timeout 20 --forwarded-allow-ips '*'
 
 lint: venv
 	$(BIN)/ruff check .
