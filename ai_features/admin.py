@@ -1,0 +1,248 @@
+"""Admin for support staff over the AI credits models.
+
+Balances, purchases, usage, the ledger and webhook deliveries are records of what happened and
+change only through the services (billing, grants, fulfilment), so their admins are view-only.
+Packages and feature prices are configuration and stay editable. Credits are granted from the
+business admin (accounts.admin); a stuck purchase is re-checked here through reconciliation.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+
+from ai_features.models import (
+    AICreditPurchase,
+    AIFeaturePrice,
+    AITransaction,
+    AIUsageAlert,
+    BusinessAICredits,
+    CreditLedgerEntry,
+    CreditPackage,
+    PaystackWebhookEvent,
+    PurchaseIdempotencyKey,
+    PurchaseRefund,
+)
+from ai_features.services.billing import feature_prices_forget
+from ai_features.services.fulfilment import Outcome, purchase_reconcile
+from pos.errors import GatewayError
+
+Status = AICreditPurchase.Status
+RECHECKABLE = {Status.PENDING, Status.FAILED}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View-only: nothing can be added, changed or deleted here, whoever asks."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditPackage)
+class CreditPackageAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "price",
+        "currency",
+        "credits",
+        "bonus_credits",
+        "is_active",
+        "display_order",
+    )
+    list_editable = ("is_active", "display_order")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    ordering = ("display_order", "id")
+
+
+@admin.register(AIFeaturePrice)
+class AIFeaturePriceAdmin(admin.ModelAdmin):
+    list_display = ("feature", "credits", "is_active", "description", "updated_at")
+    list_editable = ("credits", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("feature", "description")
+    readonly_fields = ("updated_at",)
+
+    # Prices are cached per process for a short while; drop this process's copy on an edit.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        feature_prices_forget()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        feature_prices_forget()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        feature_prices_forget()
+
+
+@admin.register(BusinessAICredits)
+class BusinessAICreditsAdmin(ReadOnlyAdmin):
+    list_display = ("business", "balance", "expires_at", "is_active", "purchased_at", "updated_at")
+    list_select_related = ("business",)
+    list_filter = ("is_active",)
+    search_fields = ("business__name",)
+
+
+@admin.register(AICreditPurchase)
+class AICreditPurchaseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "payment_reference",
+        "business",
+        "package",
+        "payment_method",
+        "payment_status",
+        "total_amount",
+        "currency",
+        "total_credits",
+        "purchased_at",
+        "completed_at",
+    )
+    list_select_related = ("business",)
+    list_filter = ("payment_status", "payment_method", "package")
+    search_fields = ("payment_reference", "business__name")
+    date_hierarchy = "purchased_at"
+    actions = ("recheck_with_paystack",)
+
+    @admin.display(description="Credits")
+    def total_credits(self, obj):
+        return obj.total_credits
+
+    def has_recheck_permission(self, request):
+        """Re-checking settles a purchase, so it takes the (model) right to change purchases."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    @admin.action(description="Re-check with Paystack", permissions=["recheck"])
+    def recheck_with_paystack(self, request, queryset):
+        """Settle each selected pending or failed purchase from what Paystack says about it."""
+        outcomes: dict[str, list[str]] = {}
+        skipped, errors = [], []
+        for purchase in queryset.select_related("business").order_by("pk"):
+            reference = purchase.payment_reference
+            if purchase.payment_status not in RECHECKABLE:
+                skipped.append(f"{reference} ({purchase.payment_status})")
+                continue
+            try:
+                outcome = purchase_reconcile(purchase=purchase)
+            except GatewayError as exc:
+                errors.append(f"{reference}: {exc.detail}")
+                continue
+            outcomes.setdefault(outcome, []).append(reference)
+
+        credited = outcomes.pop(Outcome.CREDITED, [])
+        if credited:
+            self.message_user(
+                request,
+                f"Credited {len(credited)} purchase(s): {', '.join(credited)}.",
+                messages.SUCCESS,
+            )
+        for outcome, references in outcomes.items():
+            label = Outcome(outcome).value.replace("_", " ").capitalize()
+            self.message_user(
+                request,
+                f"{label}: {', '.join(references)}.",
+                messages.WARNING if outcome == Outcome.FAILED else messages.INFO,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {len(skipped)} purchase(s) that are already settled: "
+                f"{', '.join(skipped)}.",
+                messages.WARNING,
+            )
+        for error in errors:
+            self.message_user(request, f"Paystack could not be asked about {error}", messages.ERROR)
+
+
+@admin.register(AITransaction)
+class AITransactionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "business",
+        "feature",
+        "status",
+        "success",
+        "credits_used",
+        "tokens_used",
+        "timestamp",
+    )
+    list_select_related = ("business",)
+    list_filter = ("feature", "status", "success")
+    search_fields = ("business__name", "feature")
+    date_hierarchy = "timestamp"
+
+
+@admin.register(AIUsageAlert)
+class AIUsageAlertAdmin(admin.ModelAdmin):
+    """Alerts are raised by the services; support may only mark them acknowledged."""
+
+    list_display = ("business", "alert_type", "current_balance", "sent_at", "acknowledged")
+    list_select_related = ("business",)
+    list_filter = ("alert_type", "acknowledged")
+    list_editable = ("acknowledged",)
+    search_fields = ("business__name",)
+    readonly_fields = ("business", "alert_type", "current_balance", "threshold", "sent_at")
+    fields = ("business", "alert_type", "current_balance", "threshold", "sent_at", "acknowledged")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditLedgerEntry)
+class CreditLedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "business",
+        "kind",
+        "amount",
+        "balance_after",
+        "purchase_reference",
+        "transaction_id",
+        "created_at",
+    )
+    list_select_related = ("business", "purchase")
+    list_filter = ("kind",)
+    search_fields = ("business__name", "purchase__payment_reference")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Purchase", ordering="purchase__payment_reference")
+    def purchase_reference(self, obj):
+        return obj.purchase.payment_reference if obj.purchase_id else "-"
+
+
+@admin.register(PaystackWebhookEvent)
+class PaystackWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event", "reference", "signature_valid", "outcome")
+    list_filter = ("event", "outcome", "signature_valid")
+    search_fields = ("reference",)
+    date_hierarchy = "received_at"
+
+
+@admin.register(PurchaseRefund)
+class PurchaseRefundAdmin(ReadOnlyAdmin):
+    list_display = (
+        "refund_key",
+        "purchase",
+        "amount",
+        "currency",
+        "credits_clawed_back",
+        "shortfall",
+        "created_at",
+    )
+    list_select_related = ("purchase",)
+    search_fields = ("purchase__payment_reference", "refund_key")
+
+
+@admin.register(PurchaseIdempotencyKey)
+class PurchaseIdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ("key", "user", "purchase", "created_at")
+    list_select_related = ("user", "purchase")
+    search_fields = ("key",)
