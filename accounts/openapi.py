@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -8,7 +9,7 @@ from accounts.serializers import (
     TokenInputSerializer,
     UserOutputSerializer,
 )
-from pos.openapi import FIELD_ERRORS, THROTTLED, UNAUTHENTICATED, error
+from pos.openapi import FIELD_ERRORS, THROTTLED, UNAUTHENTICATED
 
 TOKEN = inline_serializer("Token", fields={"token": serializers.CharField()})
 
@@ -34,7 +35,11 @@ TOKEN_OBTAIN = {
     "request": TokenInputSerializer,
     "responses": {
         200: TOKEN,
-        400: error("Wrong username or password (`invalid_credentials`), or field errors."),
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description='Wrong username or password: `{"detail", "code": "invalid_credentials"}`;'
+            " or DRF field errors.",
+        ),
         429: THROTTLED,
     },
     "tags": ["accounts"],

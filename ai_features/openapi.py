@@ -5,6 +5,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     inline_serializer,
 )
 from rest_framework import serializers
@@ -30,6 +31,7 @@ from pos.openapi import (
     PAGING,
     THROTTLED,
     UNAUTHENTICATED,
+    ErrorSerializer,
     business_scoped,
     error,
     paginated,
@@ -136,8 +138,21 @@ VERIFY = business_scoped(
     responses={
         200: verify_answer("Credited now, or already credited earlier."),
         202: verify_answer("Still in progress at Paystack; ask again shortly."),
-        400: verify_answer("Failed, abandoned, reversed, or not the amount/currency asked for."),
-        404: verify_answer("No such purchase for this business."),
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="The payment failed, was abandoned or reversed, or is not the amount or "
+            'currency asked for: `{"status": "failed", "message", "reference"}`. Also a missing '
+            'reference (`{"reference": [...]}`) or a bad X-Business-ID (`{"detail", "code"}`).',
+        ),
+        404: OpenApiResponse(
+            PolymorphicProxySerializer(
+                component_name="VerifyNotFound",
+                serializers=[VerifyAnswerSerializer, ErrorSerializer],
+                resource_type_field_name=None,
+            ),
+            description='No such purchase for this business (`{"status": "failed", ...}`), or '
+            'X-Business-ID names a business the user is not in (`{"detail", "code"}`).',
+        ),
         429: THROTTLED,
         502: verify_answer("Paystack unreachable or failing; the purchase stays pending."),
         504: verify_answer("Paystack did not answer in time; the purchase stays pending."),

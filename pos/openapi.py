@@ -32,6 +32,10 @@ BUSINESS_HEADER = OpenApiParameter(
     description="Which business to act for; required when the user belongs to several.",
 )
 BUSINESS_ERRORS = {
+    400: error(
+        "X-Business-ID is missing for a user in several businesses "
+        "(`business_selection_required`) or is not a number (`invalid_business_id`)."
+    ),
     401: UNAUTHENTICATED,
     403: error("The user belongs to no business (`no_business`)."),
     404: error("X-Business-ID names a business the user is not in (`business_not_found`)."),
@@ -56,7 +60,8 @@ def paginated(serializer_class, name: str):
 
 
 def business_scoped(*, responses: dict, parameters=(), **extra) -> dict:
-    """The schema of an endpoint that acts for the request's business."""
+    """The schema of an endpoint that acts for the request's business. Its own 400 answers, if
+    any, must also describe the business-selection errors (they are `{"detail", "code"}`)."""
     return {
         "parameters": [BUSINESS_HEADER, *parameters],
         "responses": {**BUSINESS_ERRORS, **responses},

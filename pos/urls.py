@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from pos.views import healthz
 
+handler404 = "pos.views.not_found"
+handler500 = "pos.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/api/", include("accounts.urls")),

@@ -1,4 +1,6 @@
 from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import (
@@ -29,3 +31,19 @@ def healthz(request):
     except DatabaseError:
         return Response({"status": "unavailable", "database": "unreachable"}, status=503)
     return Response({"status": "ok", "database": "ok"})
+
+
+API_PREFIXES = ("/ai/api/", "/accounts/api/", "/api/")
+
+
+def not_found(request, exception=None):
+    """Unknown URLs under the API answer in the API's error shape, not Django's HTML page."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)

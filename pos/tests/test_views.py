@@ -67,3 +67,16 @@ def test_cors_preflight_is_allowed_only_from_the_spa(origin, allowed):
             assert header in allowed_headers
     else:
         assert "Access-Control-Allow-Origin" not in response
+
+
+def test_an_unknown_api_url_answers_json_in_the_error_shape(api):
+    response = api.post("/ai/api/credits/alerts/null,null/acknowledge/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_an_unknown_page_elsewhere_keeps_django_html():
+    response = APIClient().get("/no-such-page/")
+
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
