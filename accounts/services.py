@@ -14,6 +14,7 @@ from accounts.errors import (
 from accounts.models import Business, BusinessMembership
 
 BUSINESS_HEADER = "HTTP_X_BUSINESS_ID"
+MAX_ID = 2**63 - 1  # ids are 64-bit; a larger number cannot name a business
 
 
 @transaction.atomic
@@ -52,7 +53,7 @@ def business_for_request(request) -> Business:
     memberships = BusinessMembership.objects.filter(user=request.user).select_related("business")
     header = request.META.get(BUSINESS_HEADER, "").strip()
     if header:
-        if not header.isdigit():
+        if not header.isdigit() or int(header) > MAX_ID:
             raise InvalidBusinessId()
         membership = memberships.filter(business_id=int(header)).first()
         if membership is None:

@@ -80,3 +80,11 @@ def test_single_membership_with_header_for_another_business_is_404(user, busines
     response = api.get(BALANCE, HTTP_X_BUSINESS_ID=str(other.id))
 
     assert response.status_code == 404
+
+
+def test_a_business_id_beyond_64_bits_is_400_not_a_crash(api):
+    # Regression (found by the fuzz test): the database refused the number and the answer was 500.
+    response = api.get(BALANCE, HTTP_X_BUSINESS_ID="80657870884365565952")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_business_id"

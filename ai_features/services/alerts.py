@@ -71,7 +71,8 @@ def alert_email(*, alert_id: int) -> None:
 
 def alert_acknowledge(*, business: Business, alert_id: int) -> AIUsageAlert:
     """Mark one of the business's alerts as seen."""
-    alert = AIUsageAlert.objects.filter(business=business, pk=alert_id).first()
+    too_big = alert_id > 2**63 - 1  # no 64-bit id is that large, and the database would refuse it
+    alert = None if too_big else AIUsageAlert.objects.filter(business=business, pk=alert_id).first()
     if alert is None:
         raise NotFound("No alert with that id for this business.", code="alert_not_found")
     if not alert.acknowledged:

@@ -79,3 +79,9 @@ def test_alerts_need_membership(business):
     outsider = make_user()
 
     assert token_client(outsider).get(ALERTS).status_code == 403
+
+
+def test_an_alert_id_beyond_64_bits_is_404_not_a_crash(api):
+    response = api.post(f"{ALERTS}99999999999999999999/acknowledge/")
+
+    assert response.status_code == 404
