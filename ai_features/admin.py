@@ -8,6 +8,7 @@ business admin (accounts.admin); a stuck purchase is re-checked here through rec
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.db import models
 
 from ai_features.models import (
     AICreditPurchase,
@@ -92,6 +93,7 @@ class BusinessAICreditsAdmin(ReadOnlyAdmin):
 
 @admin.register(AICreditPurchase)
 class AICreditPurchaseAdmin(ReadOnlyAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default
     list_display = (
         "payment_reference",
         "business",

@@ -203,6 +203,11 @@ class AITransaction(models.Model):
     credits_held = models.DecimalField(**MONEY, default=0)
     credits_uncharged = models.DecimalField(**MONEY, default=0)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The balance a hold was taken from: settling or releasing goes back to that row, so held
+    # credits never slip into a fresh balance started after the old one expired.
+    balance_row = models.ForeignKey(
+        BusinessAICredits, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-timestamp", "-id"]

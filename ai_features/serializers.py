@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_features.services.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
+from ai_features.services.usage import period_is_backwards
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 
@@ -160,8 +161,7 @@ class PeriodFilterSerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
-        start, end = attrs.get("start"), attrs.get("end")
-        if start is not None and end is not None and type(start) is type(end) and start > end:
+        if period_is_backwards(attrs.get("start"), attrs.get("end")):
             raise serializers.ValidationError({"to": ["Must not be before `from`."]})
         return attrs
 

@@ -148,6 +148,7 @@ CACHES = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "AI Credits <no-reply@localhost>")
+EMAIL_TIMEOUT = 10  # alert mails are sent after a charge commits; a hung server must not hang it
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],

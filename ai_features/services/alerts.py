@@ -52,21 +52,22 @@ def alerts_after_debit(*, row: BusinessAICredits, before: Decimal) -> None:
 
 
 def alert_email(*, alert_id: int) -> None:
-    """Email an alert to the business owner; a mail failure never undoes the alert."""
-    alert = AIUsageAlert.objects.select_related("business__owner").get(pk=alert_id)
-    business: Business = alert.business
-    recipient = business.owner.email or business.email
-    if not recipient:
-        return
-    body = (
-        f"Hello,\n\n{SUBJECTS[alert.alert_type]} for {business.name}.\n"
-        f"Current balance: {alert.current_balance} credits.\n\n"
-        "Buy more credits from the AI credits page of your point-of-sale app.\n"
-    )
+    """Email an alert to the business owner. It runs after the charge committed, so nothing
+    here may raise into the caller: a failure is logged, and the alert stays recorded."""
     try:
+        alert = AIUsageAlert.objects.select_related("business__owner").get(pk=alert_id)
+        business: Business = alert.business
+        recipient = business.owner.email or business.email
+        if not recipient:
+            return
+        body = (
+            f"Hello,\n\n{SUBJECTS[alert.alert_type]} for {business.name}.\n"
+            f"Current balance: {alert.current_balance} credits.\n\n"
+            "Buy more credits from the AI credits page of your point-of-sale app.\n"
+        )
         send_mail(SUBJECTS[alert.alert_type], body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    except Exception:  # a mail outage must not break the charge that raised the alert
-        logger.exception("alert email failed alert=%s type=%s", alert.pk, alert.alert_type)
+    except Exception:
+        logger.exception("alert email failed alert=%s", alert_id)
 
 
 def alert_acknowledge(*, business: Business, alert_id: int) -> AIUsageAlert:

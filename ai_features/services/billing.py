@@ -23,7 +23,7 @@ from ai_features.services.credits import (
     is_expired,
     spendable_locked,
 )
-from ai_features.services.locks import lock_balance, lock_transaction
+from ai_features.services.locks import lock_balance, lock_balance_row, lock_transaction
 
 Kind = CreditLedgerEntry.Kind
 Status = AITransaction.Status
@@ -53,7 +53,10 @@ def feature_prices_forget() -> None:
 
 
 def _amount_for(feature: str, credits) -> Decimal:
-    return credits_amount_checked(feature_price(feature) if credits is None else credits)
+    """The feature's price, or `credits`; either way the feature must have a price (never free,
+    never unknown)."""
+    price = feature_price(feature)
+    return credits_amount_checked(price if credits is None else credits)
 
 
 def _cost_checked(credits) -> Decimal:
@@ -105,6 +108,7 @@ def credits_charge(
         processing_time_ms=processing_time_ms,
         status=Status.COMPLETED,
         settled_at=now,
+        balance_row=row,
     )
     debit_locked(row=row, amount=amount, kind=Kind.USAGE, transaction=usage)
     return usage
@@ -122,9 +126,18 @@ def credits_reserve(*, business: Business, user, feature: str, credits=None) -> 
         feature=feature,
         credits_held=amount,
         status=Status.PENDING,
+        balance_row=row,
     )
     debit_locked(row=row, amount=amount, kind=Kind.USAGE, transaction=hold)
     return hold
+
+
+def _hold_row_locked(usage: AITransaction):
+    """Lock the balance the hold came from; None once that balance was forfeited at expiry."""
+    if usage.balance_row_id is None:
+        return lock_balance(business=usage.business_id)
+    row = lock_balance_row(row_id=usage.balance_row_id)
+    return row if row.is_active else None
 
 
 @transaction.atomic
@@ -139,30 +152,51 @@ def credits_settle(
     """Charge the actual cost of a held use: refund any over-hold; take any excess only if the
     balance allows, else cap at the hold and record what went uncharged."""
     usage = lock_transaction(transaction_id=hold.pk)
-    if usage.status != Status.PENDING:
+    if usage.status == Status.COMPLETED:
         return usage
     actual = usage.credits_held if credits is None else _cost_checked(credits)
     now = timezone.now()
-    row = lock_balance(business=usage.business_id)
-    charged = usage.credits_held
-    if actual < charged and row is not None:
-        credit_locked(row=row, amount=charged - actual, kind=Kind.USAGE_RELEASE, transaction=usage)
-        charged = actual
-    elif actual > charged:
-        extra = actual - charged
-        if row is not None and not is_expired(row, now) and row.balance >= extra:
-            debit_locked(row=row, amount=extra, kind=Kind.USAGE, transaction=usage)
-            charged = actual
-        else:
-            usage.credits_uncharged = extra
+    if usage.status == Status.PENDING:
+        charged = _settle_held(usage=usage, actual=actual, now=now)
+    else:  # released (the cron gave up on it) before the work reported back: charge it afresh
+        charged = _settle_late(usage=usage, actual=actual, now=now)
     usage.credits_used = charged
     usage.tokens_used = tokens_used
     usage.cost_to_us = Decimal(str(cost_to_us))
     usage.processing_time_ms = processing_time_ms
     usage.status = Status.COMPLETED
+    usage.success = True
     usage.settled_at = now
     usage.save()
     return usage
+
+
+def _settle_held(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
+    row = _hold_row_locked(usage)
+    held = usage.credits_held
+    if row is None:  # forfeited at expiry with the hold inside it: nothing to return or add
+        usage.credits_uncharged = max(actual - held, ZERO)
+        return held
+    if actual < held:
+        credit_locked(row=row, amount=held - actual, kind=Kind.USAGE_RELEASE, transaction=usage)
+        return actual
+    extra = actual - held
+    if extra and not is_expired(row, now) and row.balance >= extra:
+        debit_locked(row=row, amount=extra, kind=Kind.USAGE, transaction=usage)
+        return actual
+    usage.credits_uncharged = extra
+    return held
+
+
+def _settle_late(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
+    row = lock_balance(business=usage.business_id)
+    if actual and row is not None and not is_expired(row, now) and row.balance >= actual:
+        debit_locked(row=row, amount=actual, kind=Kind.USAGE, transaction=usage)
+        usage.error_message = "Settled after its hold had been released; charged then."
+        return actual
+    usage.credits_uncharged = actual
+    usage.error_message = "Settled after its hold had been released; the balance could not pay."
+    return ZERO
 
 
 @transaction.atomic
@@ -171,11 +205,13 @@ def credits_release(*, hold: AITransaction, error_message: str) -> AITransaction
     usage = lock_transaction(transaction_id=hold.pk)
     if usage.status != Status.PENDING:
         return usage
-    row = lock_balance(business=usage.business_id)
-    if row is not None:  # an expired balance was forfeited whole, the hold with it
+    row = _hold_row_locked(usage)
+    if row is not None:
         credit_locked(
             row=row, amount=usage.credits_held, kind=Kind.USAGE_RELEASE, transaction=usage
         )
+    else:
+        error_message += " (the hold was forfeited with the expired balance)"
     usage.status = Status.RELEASED
     usage.success = False
     usage.credits_used = ZERO
@@ -196,6 +232,10 @@ class Hold:
     processing_time_ms: int | None = None
 
     def report(self, *, credits=None, tokens_used=0, cost_to_us=ZERO, processing_time_ms=None):
+        if credits is not None:
+            _cost_checked(credits)  # raise inside the `with` block, where it releases the hold
+        if tokens_used < 0 or Decimal(str(cost_to_us)) < 0:
+            raise InvalidAmount("tokens_used and cost_to_us must not be negative.")
         self.credits = credits
         self.tokens_used = tokens_used
         self.cost_to_us = cost_to_us
@@ -215,10 +255,14 @@ def credits_hold(*, business: Business, user, feature: str, credits=None) -> Ite
         raise
     if hold.processing_time_ms is None:
         hold.processing_time_ms = int((time.monotonic() - started) * 1000)
-    hold.transaction = credits_settle(
-        hold=hold.transaction,
-        credits=hold.credits,
-        tokens_used=hold.tokens_used,
-        cost_to_us=hold.cost_to_us,
-        processing_time_ms=hold.processing_time_ms,
-    )
+    try:
+        hold.transaction = credits_settle(
+            hold=hold.transaction,
+            credits=hold.credits,
+            tokens_used=hold.tokens_used,
+            cost_to_us=hold.cost_to_us,
+            processing_time_ms=hold.processing_time_ms,
+        )
+    except Exception as exc:  # a bad report must not leave the credits held until the cron
+        credits_release(hold=hold.transaction, error_message=f"Settle failed: {exc!r}")
+        raise

@@ -56,12 +56,12 @@ def expire_locked(*, row: BusinessAICredits) -> CreditLedgerEntry | None:
     row.balance = ZERO
     row.is_active = False
     row.save(update_fields=["balance", "is_active", "updated_at"])
+    if not forfeited:  # nothing was lost, so there is nothing to tell the owner
+        return None
     alerts.alert_raise(
         business_id=row.business_id, alert_type=alerts.Type.EXPIRED, balance=forfeited
     )
-    if forfeited:
-        return _ledger_write(row=row, kind=Kind.EXPIRY, amount=-forfeited)
-    return None
+    return _ledger_write(row=row, kind=Kind.EXPIRY, amount=-forfeited)
 
 
 def credit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, also_save=(), **links):

@@ -18,6 +18,11 @@ def lock_transaction(*, transaction_id: int) -> AITransaction:
     return AITransaction.objects.select_for_update().get(pk=transaction_id)
 
 
+def lock_balance_row(*, row_id: int) -> BusinessAICredits:
+    """Lock one balance row by id, active or not (a hold goes back to the row it came from)."""
+    return BusinessAICredits.objects.select_for_update().get(pk=row_id)
+
+
 def lock_balance(*, business: Business | int, create: bool = False) -> BusinessAICredits | None:
     """Lock the business's active balance row; with `create`, make it first if there is none.
 

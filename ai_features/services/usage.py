@@ -18,11 +18,23 @@ def _start_of(day_or_moment: date | datetime) -> datetime:
     return timezone.make_aware(datetime.combine(day_or_moment, time.min))
 
 
-def _end_of(day_or_moment: date | datetime) -> datetime:
-    """A date means the whole day: `to=2026-01-31` includes everything on the 31st."""
+def _end_of(day_or_moment: date | datetime) -> datetime | None:
+    """A date means the whole day: `to=2026-01-31` includes everything on the 31st. The last
+    representable day has no day after it, so it means no upper bound (None)."""
     if isinstance(day_or_moment, datetime):
         return day_or_moment
-    return _start_of(day_or_moment + timedelta(days=1))
+    try:
+        return _start_of(day_or_moment + timedelta(days=1))
+    except OverflowError:
+        return None
+
+
+def period_is_backwards(start, end) -> bool:
+    """True when `from` lies after `to` (a date and a date-time compare as the times they mean)."""
+    if start is None or end is None:
+        return False
+    until = _end_of(end)
+    return until is not None and _start_of(start) >= until
 
 
 def transactions_filter(
@@ -39,10 +51,12 @@ def transactions_filter(
         found = found.filter(feature=feature)
     if start is not None:
         found = found.filter(timestamp__gte=_start_of(start))
-    if end is not None:
-        found = found.filter(timestamp__lt=_end_of(end))
-    if success is not None:
-        found = found.filter(success=success)
+    if end is not None and (until := _end_of(end)) is not None:
+        found = found.filter(timestamp__lt=until)
+    if success is True:  # a pending hold has not succeeded yet
+        found = found.filter(success=True, status=Status.COMPLETED)
+    elif success is False:
+        found = found.filter(success=False)
     return found.order_by("-timestamp", "-id")
 
 

@@ -83,7 +83,7 @@ def test_an_unknown_or_disabled_feature_is_an_error_never_free(funded, user):
 
 def test_a_charge_larger_than_the_balance_is_refused_and_records_nothing(funded, user):
     with pytest.raises(InsufficientCredits) as caught:
-        credits_charge(business=funded, user=user, feature="x", credits="20.01")
+        credits_charge(business=funded, user=user, feature="customer_insight", credits="20.01")
 
     assert caught.value.status_code == 402 and caught.value.code == "insufficient_credits"
     assert stored_balance(funded) == Decimal("20.00")
@@ -144,9 +144,15 @@ def test_low_balance_is_raised_once_when_the_threshold_is_crossed(
     funded, user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        credits_charge(business=funded, user=user, feature="x", credits="10.00")  # to exactly 10
-        credits_charge(business=funded, user=user, feature="x", credits="0.50")  # 9.50: crossed
-        credits_charge(business=funded, user=user, feature="x", credits="1.00")  # still below
+        credits_charge(
+            business=funded, user=user, feature="customer_insight", credits="10.00"
+        )  # to exactly 10
+        credits_charge(
+            business=funded, user=user, feature="customer_insight", credits="0.50"
+        )  # 9.50: crossed
+        credits_charge(
+            business=funded, user=user, feature="customer_insight", credits="1.00"
+        )  # still below
 
     assert alerts_of(funded) == ["low_balance"]
     alert = AIUsageAlert.objects.get()
@@ -157,28 +163,32 @@ def test_low_balance_is_raised_once_when_the_threshold_is_crossed(
 
 
 def test_another_low_balance_alert_needs_a_top_up_and_a_fresh_crossing(funded, user):
-    credits_charge(business=funded, user=user, feature="x", credits="15")  # 20 -> 5
+    credits_charge(business=funded, user=user, feature="customer_insight", credits="15")  # 20 -> 5
     credits_add(business=funded, amount="3", kind="grant")  # 8: still below, no reset
-    credits_charge(business=funded, user=user, feature="x", credits="1")
+    credits_charge(business=funded, user=user, feature="customer_insight", credits="1")
     assert alerts_of(funded) == ["low_balance"]
 
     credits_add(business=funded, amount="10", kind="purchase")  # 17: lifted over
-    credits_charge(business=funded, user=user, feature="x", credits="10")  # 7: crossed again
+    credits_charge(
+        business=funded, user=user, feature="customer_insight", credits="10"
+    )  # 7: crossed again
 
     assert alerts_of(funded) == ["low_balance", "low_balance"]
 
 
 def test_a_released_hold_lifting_the_balance_does_not_rearm_low_balance(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="12")  # 8: alert
+    hold = credits_reserve(
+        business=funded, user=user, feature="customer_insight", credits="12"
+    )  # 8: alert
     credits_release(hold=hold, error_message="provider down")  # back to 20
-    credits_charge(business=funded, user=user, feature="x", credits="12")  # 8 again
+    credits_charge(business=funded, user=user, feature="customer_insight", credits="12")  # 8 again
 
     assert alerts_of(funded) == ["low_balance"]
 
 
 def test_reaching_zero_raises_depleted(funded, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        credits_charge(business=funded, user=user, feature="x", credits="20")
+        credits_charge(business=funded, user=user, feature="customer_insight", credits="20")
 
     assert alerts_of(funded) == ["low_balance", "depleted"]
     assert {m.to[0] for m in mail.outbox} == {funded.owner.email}
@@ -189,7 +199,7 @@ def test_a_refused_charge_raises_no_alert_and_sends_no_mail(
     funded, user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(InsufficientCredits):
-        credits_charge(business=funded, user=user, feature="x", credits="25")
+        credits_charge(business=funded, user=user, feature="customer_insight", credits="25")
 
     assert alerts_of(funded) == [] and mail.outbox == []
 
@@ -205,7 +215,7 @@ def test_a_reserve_holds_the_estimate_as_a_pending_transaction(funded, user):
 
 
 def test_settling_below_the_hold_refunds_the_difference(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
 
     usage = credits_settle(
         hold=hold, credits="3.25", tokens_used=900, cost_to_us="0.0123", processing_time_ms=850
@@ -228,7 +238,7 @@ def test_settling_below_the_hold_refunds_the_difference(funded, user):
 
 
 def test_settling_above_the_hold_takes_the_difference_when_the_balance_allows(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
 
     usage = credits_settle(hold=hold, credits="6.50")
 
@@ -237,8 +247,10 @@ def test_settling_above_the_hold_takes_the_difference_when_the_balance_allows(fu
 
 
 def test_settling_above_the_hold_caps_at_the_hold_when_the_balance_is_short(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="5")
-    credits_charge(business=funded, user=user, feature="x", credits="14")  # 1.00 left
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
+    credits_charge(
+        business=funded, user=user, feature="customer_insight", credits="14"
+    )  # 1.00 left
 
     usage = credits_settle(hold=hold, credits="7")
 
@@ -248,7 +260,7 @@ def test_settling_above_the_hold_caps_at_the_hold_when_the_balance_is_short(fund
 
 
 def test_settling_at_zero_cost_returns_the_whole_hold(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
 
     usage = credits_settle(hold=hold, credits=0)
 
@@ -257,7 +269,7 @@ def test_settling_at_zero_cost_returns_the_whole_hold(funded, user):
 
 
 def test_releasing_returns_the_hold_and_marks_the_use_failed(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
 
     usage = credits_release(hold=hold, error_message="TimeoutError: provider took 30 s")
 
@@ -267,7 +279,7 @@ def test_releasing_returns_the_hold_and_marks_the_use_failed(funded, user):
 
 
 def test_a_hold_is_settled_or_released_once(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
     credits_settle(hold=hold, credits="4")
 
     credits_release(hold=hold, error_message="late error")
@@ -323,3 +335,134 @@ def test_the_context_manager_refuses_up_front_when_credits_are_short(business, u
         ran.append(True)
 
     assert ran == [] and not AITransaction.objects.exists()
+
+
+# --- Regressions from review -------------------------------------------------------------
+
+
+def _expire_then_top_up(business, user, monkeypatch, hold_credits="5"):
+    hold = credits_reserve(
+        business=business, user=user, feature="customer_insight", credits=hold_credits
+    )
+    old = BusinessAICredits.objects.get(business=business)
+    later = old.expires_at + timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    credits_add(business=business, amount="10", kind="purchase")  # forfeits 15, fresh 10
+    return hold
+
+
+def test_a_hold_released_after_expiry_and_a_top_up_does_not_come_back(funded, user, monkeypatch):
+    # Regression: release credited the fresh balance, so the held 5 escaped the expiry (15, not 10).
+    hold = _expire_then_top_up(funded, user, monkeypatch)
+
+    usage = credits_release(hold=hold, error_message="provider down")
+
+    assert stored_balance(funded) == Decimal("10.00") == ledger_sum(funded)
+    assert usage.status == "released" and "forfeited" in usage.error_message
+
+
+def test_a_hold_settled_after_expiry_and_a_top_up_returns_nothing(funded, user, monkeypatch):
+    hold = _expire_then_top_up(funded, user, monkeypatch)
+
+    usage = credits_settle(hold=hold, credits="1")
+
+    assert stored_balance(funded) == Decimal("10.00") == ledger_sum(funded)
+    assert usage.status == "completed" and usage.credits_used == Decimal("5.00")
+
+
+def test_a_bad_report_inside_the_context_manager_releases_the_hold_at_once(funded, user):
+    # Regression: settle raised after the block, leaving the credits held until the cron.
+    with (
+        pytest.raises(InvalidAmount),
+        credits_hold(business=funded, user=user, feature="product_description") as hold,
+    ):
+        hold.report(credits="1.005")
+
+    usage = AITransaction.objects.get(pk=hold.transaction.pk)
+    assert usage.status == "released"
+    assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
+
+
+def test_a_settle_that_fails_inside_the_context_manager_releases_the_hold(
+    funded, user, monkeypatch
+):
+    def broken_settle(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("ai_features.services.billing.credits_settle", broken_settle)
+
+    with (
+        pytest.raises(RuntimeError),
+        credits_hold(business=funded, user=user, feature="product_description") as hold,
+    ):
+        pass
+
+    assert AITransaction.objects.get(pk=hold.transaction.pk).status == "released"
+    assert stored_balance(funded) == Decimal("20.00")
+
+
+def test_a_settle_after_the_cron_released_the_hold_charges_the_work_afresh(funded, user):
+    # Regression: it returned the released row silently, so the finished work was free.
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
+    credits_release(hold=hold, error_message="Hold released: not settled within 15 minutes.")
+
+    usage = credits_settle(hold=hold, credits="4", tokens_used=900)
+
+    assert (usage.status, usage.success, usage.credits_used, usage.tokens_used) == (
+        "completed",
+        True,
+        Decimal("4.00"),
+        900,
+    )
+    assert stored_balance(funded) == Decimal("16.00") == ledger_sum(funded)
+
+
+def test_a_late_settle_the_balance_cannot_pay_is_recorded_as_uncharged(funded, user):
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
+    credits_release(hold=hold, error_message="timed out")
+    credits_charge(business=funded, user=user, feature="customer_insight", credits="19")
+
+    usage = credits_settle(hold=hold, credits="4")
+
+    assert (usage.credits_used, usage.credits_uncharged) == (0, Decimal("4.00"))
+    assert stored_balance(funded) == Decimal("1.00") == ledger_sum(funded)
+
+
+def test_an_unknown_feature_is_refused_even_with_an_explicit_amount(funded, user):
+    with pytest.raises(UnknownFeature):
+        credits_charge(business=funded, user=user, feature="no_such_feature", credits="1")
+
+    assert stored_balance(funded) == Decimal("20.00")
+
+
+def test_alert_mail_goes_to_the_owner_not_the_member_who_charged(
+    funded, django_capture_on_commit_callbacks
+):
+    from accounts.models import BusinessMembership
+    from conftest import make_user
+
+    funded.email = "shop-desk@example.com"
+    funded.save()
+    cashier = make_user()
+    BusinessMembership.objects.create(user=cashier, business=funded, role="staff")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        credits_charge(business=funded, user=cashier, feature="customer_insight", credits="15")
+
+    assert [m.to for m in mail.outbox] == [[funded.owner.email]]
+    assert funded.owner.email not in (cashier.email, funded.email)
+
+
+def test_a_failing_alert_email_never_breaks_the_charge(
+    funded, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    def smtp_down(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr("ai_features.services.alerts.send_mail", smtp_down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        credits_charge(business=funded, user=user, feature="customer_insight", credits="15")
+
+    assert stored_balance(funded) == Decimal("5.00")
+    assert alerts_of(funded) == ["low_balance"]

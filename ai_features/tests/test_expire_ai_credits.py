@@ -101,11 +101,11 @@ def test_balances_expiring_later_or_empty_are_not_warned(business):
 
 def test_a_stale_hold_is_released_and_running_again_changes_nothing(business, user):
     topped_up(business)
-    stale = credits_reserve(business=business, user=user, feature="x", credits="5")
+    stale = credits_reserve(business=business, user=user, feature="customer_insight", credits="5")
     AITransaction.objects.filter(pk=stale.pk).update(
         timestamp=timezone.now() - timedelta(minutes=20)
     )
-    recent = credits_reserve(business=business, user=user, feature="x", credits="3")
+    recent = credits_reserve(business=business, user=user, feature="customer_insight", credits="3")
 
     out = run()
     again = run()
@@ -122,7 +122,7 @@ def test_a_stale_hold_is_released_and_running_again_changes_nothing(business, us
 
 def test_hold_timeout_is_configurable(business, user):
     topped_up(business)
-    hold = credits_reserve(business=business, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=business, user=user, feature="customer_insight", credits="5")
     AITransaction.objects.filter(pk=hold.pk).update(timestamp=timezone.now() - timedelta(minutes=6))
 
     run("--hold-timeout", "5")
@@ -133,7 +133,7 @@ def test_hold_timeout_is_configurable(business, user):
 
 def test_a_settled_hold_is_never_released(business, user):
     topped_up(business)
-    hold = credits_reserve(business=business, user=user, feature="x", credits="5")
+    hold = credits_reserve(business=business, user=user, feature="customer_insight", credits="5")
     credits_settle(hold=hold, credits="5")
     AITransaction.objects.filter(pk=hold.pk).update(timestamp=timezone.now() - timedelta(hours=1))
 
@@ -146,3 +146,28 @@ def test_a_settled_hold_is_never_released(business, user):
 def test_a_hold_timeout_below_one_minute_is_refused():
     with pytest.raises(CommandError):
         run("--hold-timeout", "0")
+
+
+def test_the_expiring_soon_alert_is_emailed_to_the_owner(
+    business, django_capture_on_commit_callbacks
+):
+    topped_up(business, days_ago=175)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run()
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [business.owner.email]
+    assert "expire soon" in mail.outbox[0].subject
+
+
+def test_an_empty_balance_expires_without_an_alert(business):
+    row = topped_up(business, days_ago=200)
+    BusinessAICredits.objects.filter(pk=row.pk).update(balance=0)
+    CreditLedgerEntry.objects.filter(business=business).delete()
+
+    run()
+
+    row.refresh_from_db()
+    assert not row.is_active
+    assert not AIUsageAlert.objects.exists()

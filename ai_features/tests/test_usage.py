@@ -162,3 +162,38 @@ def test_usage_is_scoped_to_the_business(history):
 
     assert client.get(TRANSACTIONS).json()["count"] == 0
     assert client.get(SUMMARY).json()["totals"]["requests"] == 0
+
+
+def test_the_last_representable_day_means_no_upper_bound(api, history):
+    # Regression: to=9999-12-31 overflowed computing the day after, answering 500.
+    assert api.get(TRANSACTIONS, {"to": "9999-12-31"}).json()["count"] == 5
+    assert api.get(SUMMARY, {"to": "9999-12-31"}).status_code == 200
+
+
+def test_success_true_leaves_out_holds_still_pending(api, business, history):
+    pending = used(business, "customer_insight", "0", 20, status="pending")
+
+    succeeded = ids(api.get(TRANSACTIONS, {"success": "true"}))
+
+    assert pending.id not in succeeded and len(succeeded) == 4
+
+
+def test_a_from_date_after_a_to_moment_is_refused(api):
+    response = api.get(TRANSACTIONS, {"from": "2026-01-02", "to": "2026-01-01T10:00:00Z"})
+
+    assert response.status_code == 400 and "to" in response.json()
+
+
+def test_a_to_date_includes_its_last_second_and_not_the_next_day(api, business):
+    last_second = used(business, "customer_insight", "1", 30)
+    next_day = used(business, "customer_insight", "1", 31)
+    AITransaction.objects.filter(pk=last_second.pk).update(
+        timestamp=datetime(2026, 1, 30, 23, 59, 59, tzinfo=ACCRA)
+    )
+    AITransaction.objects.filter(pk=next_day.pk).update(
+        timestamp=datetime(2026, 1, 31, 0, 0, 0, tzinfo=ACCRA)
+    )
+
+    found = ids(api.get(TRANSACTIONS, {"to": "2026-01-30", "from": "2026-01-30"}))
+
+    assert found == [last_second.id]
