@@ -19,8 +19,19 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/.installed
 
-# The development server runs with DEBUG on unless the environment says otherwise.
+# The development server runs with DEBUG on unless the environment says otherwise. With
+# SANDBOX=true (the default) Paystack is the local sandbox at /sandbox/paystack/ and the demo page
+# is at /demo/; `make run SANDBOX=false` uses PAYSTACK_* from the environment or .env instead.
+SANDBOX ?= true
 run: export DEBUG ?= true
+ifeq ($(SANDBOX),true)
+run: export PAYSTACK_SANDBOX := true
+run: export PAYSTACK_SECRET_KEY := sk_test_sandbox_local_only
+run: export PAYSTACK_PUBLIC_KEY := pk_test_sandbox_local_only
+run: export PAYSTACK_BASE_URL := http://$(HOST):$(PORT)/sandbox/paystack
+run: export PAYSTACK_SANDBOX_WEBHOOK_URL := http://$(HOST):$(PORT)/ai/api/webhooks/paystack/
+run: export FRONTEND_URL := http://$(HOST):$(PORT)/demo
+endif
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable

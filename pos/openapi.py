@@ -67,3 +67,8 @@ def business_scoped(*, responses: dict, parameters=(), **extra) -> dict:
         "responses": {**BUSINESS_ERRORS, **responses},
         **extra,
     }
+
+
+def public_endpoints_only(endpoints):
+    """The schema describes this service's API, not the local Paystack sandbox."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/sandbox/")]

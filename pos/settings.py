@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "ai_features",
+    "paystack_sandbox",
+    "demo_spa",
 ]
 
 MIDDLEWARE = [
@@ -180,7 +182,9 @@ FRONTEND_URL = env("FRONTEND_URL", "http://localhost:5173").rstrip("/")
 PAYMENT_CALLBACK_ALLOWED_HOSTS = env_list(
     "PAYMENT_CALLBACK_ALLOWED_HOSTS", urlsplit(FRONTEND_URL).hostname or ""
 )
-CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
+_frontend = urlsplit(FRONTEND_URL)
+# An origin is scheme://host[:port]; FRONTEND_URL may carry a path (the demo page's is /demo).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", f"{_frontend.scheme}://{_frontend.netloc}")
 CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-business-id", "x-request-id")
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
@@ -188,6 +192,10 @@ PAYSTACK_SECRET_KEY = env("PAYSTACK_SECRET_KEY")
 PAYSTACK_PUBLIC_KEY = env("PAYSTACK_PUBLIC_KEY")
 PAYSTACK_BASE_URL = env("PAYSTACK_BASE_URL", "https://api.paystack.co").rstrip("/")
 PAYSTACK_TIMEOUT_SECONDS = float(env("PAYSTACK_TIMEOUT_SECONDS", "10"))
+# A local stand-in for Paystack (the paystack_sandbox app), mounted at /sandbox/paystack/ with the
+# demo page at /demo/ only when this is on. `make run` turns it on; production never does.
+PAYSTACK_SANDBOX = env_bool("PAYSTACK_SANDBOX", False)
+PAYSTACK_SANDBOX_WEBHOOK_URL = env("PAYSTACK_SANDBOX_WEBHOOK_URL")
 
 AI_CREDIT_CURRENCY = env("AI_CREDIT_CURRENCY", "GHS")
 AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))
@@ -206,6 +214,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(accounts|ai)/api",
+    "PREPROCESSING_HOOKS": ["pos.openapi.public_endpoints_only"],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # Swagger UI's files are served from our own static files, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

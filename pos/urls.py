@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -15,3 +16,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+if settings.PAYSTACK_SANDBOX:
+    urlpatterns += [
+        path("sandbox/paystack/", include("paystack_sandbox.urls")),
+        path("demo/", include("demo_spa.urls")),
+    ]

@@ -40,3 +40,15 @@ def test_running_again_reuses_the_shop_and_grants_nothing_more():
     assert stored_balance(Business.objects.get(name="Demo Shop")) == Decimal("50.00")
     token_line = [line for line in first.splitlines() if line.startswith("API token")]
     assert token_line and token_line[0] in second
+
+
+def test_with_the_sandbox_on_it_points_at_the_demo_page(settings):
+    settings.PAYSTACK_SANDBOX = True
+
+    out = run()
+
+    assert "http://127.0.0.1:8000/demo/" in out and "'demo'" in out
+
+
+def test_with_the_sandbox_off_it_does_not_mention_the_demo_page():
+    assert "/demo/" not in run()

@@ -59,3 +59,22 @@ def test_taxes_parse_into_named_decimal_rates():
 def test_malformed_taxes_refuse_to_start(spec):
     with pytest.raises(ImproperlyConfigured):
         parse_taxes(spec)
+
+
+def test_a_frontend_url_with_a_path_gives_an_origin_for_cors():
+    # Regression: FRONTEND_URL=http://127.0.0.1:8000/demo made CORS_ALLOWED_ORIGINS hold a path,
+    # which django-cors-headers refuses at start-up.
+    result = start_django(
+        DEBUG="true", FRONTEND_URL="http://127.0.0.1:8000/demo", DJANGO_SECRET_KEY=""
+    )
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "FRONTEND_URL": "http://127.0.0.1:8000/demo"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert check.returncode == 0, check.stderr

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -44,3 +45,9 @@ class Command(BaseCommand):
             f"API token: {token.key}\n"
             f'Try: curl -H "Authorization: Token {token.key}" {url}'
         )
+        if settings.PAYSTACK_SANDBOX:
+            self.stdout.write(
+                f"Buy credits in the browser: {options['base_url']}/demo/ (log in as "
+                f"'{DEMO_USERNAME}' / '{options['password']}', or register). Paystack is the "
+                f"local sandbox: no account needed, no money moves."
+            )

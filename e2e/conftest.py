@@ -1,0 +1,116 @@
+"""A live server for the browser test: `runserver` in its own process on a fresh SQLite file,
+with the Paystack sandbox on, exactly as `make run` starts it."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """Base URL of a running app, and the path of its database."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PAYSTACK_", "DATABASE_", "PYTEST"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="pos.settings",
+        DEBUG="true",
+        DATABASE_URL=f"sqlite:///{database}",
+        PAYSTACK_SANDBOX="true",
+        PAYSTACK_SECRET_KEY="sk_test_e2e_sandbox",
+        PAYSTACK_PUBLIC_KEY="pk_test_e2e_sandbox",
+        PAYSTACK_BASE_URL=f"{base}/sandbox/paystack",
+        PAYSTACK_SANDBOX_WEBHOOK_URL=f"{base}/ai/api/webhooks/paystack/",
+        FRONTEND_URL=f"{base}/demo",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"]):
+        subprocess.run([*manage, *command], env=env, cwd=ROOT, check=True, timeout=120)
+    log = open(database.with_suffix(".log"), "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(f"{base}/healthz", server)
+        yield base, database
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (.ci/run installs it with apt)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

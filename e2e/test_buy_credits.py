@@ -1,0 +1,90 @@
+"""The whole purchase flow in a real browser, as a shop owner would go through it: register on the
+demo page, buy the value pack with mobile money, pay on the sandbox checkout, see the credits
+arrive; then buy again and decline."""
+
+import re
+import sqlite3
+import time
+
+import requests
+
+
+def webhook_outcomes(database, reference: str) -> list[tuple[str, int, str]]:
+    with sqlite3.connect(database) as db:
+        return db.execute(
+            "SELECT event, signature_valid, outcome FROM ai_features_paystackwebhookevent "
+            "WHERE reference = ? ORDER BY id",
+            (reference,),
+        ).fetchall()
+
+
+def wait_until(condition, seconds: float = 15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def api(base, token, path):
+    return requests.get(f"{base}{path}", headers={"Authorization": f"Token {token}"}, timeout=10)
+
+
+def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts):
+    base, database = live_app
+
+    # Register on the demo page.
+    page.goto(f"{base}/demo/")
+    page.fill("#reg-username", "ama")
+    page.fill("#reg-email", "ama@example.com")
+    page.fill("#reg-password", "kente-cloth-42")
+    page.fill("#reg-business", "Ama's Provisions")
+    page.locator("#register-form button[type=submit]").click()
+    page.wait_for_selector("#buy-value")
+    token = page.evaluate("localStorage.getItem('aiCreditsToken')")
+    assert token
+
+    # Buy the value pack with mobile money, and pay on the sandbox checkout.
+    page.check("#method-mobile_money")
+    page.click("#buy-value")
+    page.wait_for_url(re.compile(r"/sandbox/paystack/checkout/"))
+    checkout = page.content()
+    assert "GHS 94.00" in checkout and "Mobile money" in checkout
+    page.click("#pay")
+
+    # Back on the SPA's callback page, which verifies.
+    page.wait_for_url(re.compile(r"/demo/payment/callback\?trxref=.+&reference=.+"))
+    result = page.locator(
+        "#verify-result[data-status=success], #verify-result[data-status=already]"
+    )
+    result.wait_for()
+    assert "100.00 credits" in result.inner_text()
+    reference = re.search(r"reference=([^&]+)", page.url).group(1)
+    page.screenshot(path=str(artifacts / "e2e-paid.png"), full_page=True)
+
+    # The signed webhook arrives too, and the purchase is still credited exactly once.
+    outcomes = wait_until(lambda: webhook_outcomes(database, reference))
+    assert outcomes[0][0] == "charge.success" and outcomes[0][1] == 1
+    assert outcomes[0][2] in {"credited", "already_processed"}
+    assert api(base, token, "/ai/api/credits/balance/").json()["balance"] == 100
+    ledger = api(base, token, "/ai/api/credits/ledger/").json()["results"]
+    assert [(e["kind"], e["amount"]) for e in ledger] == [("purchase", 100)]
+
+    # Buy again and decline: a clear failure, and no credits.
+    page.goto(f"{base}/demo/")
+    page.wait_for_selector("#buy-value")
+    page.click("#buy-value")
+    page.wait_for_url(re.compile(r"/sandbox/paystack/checkout/"))
+    page.click("#decline")
+    page.wait_for_url(re.compile(r"/demo/payment/callback"))
+    failed = page.locator("#verify-result[data-status=failed]")
+    failed.wait_for()
+    assert "fail" in failed.inner_text().lower() or "declin" in failed.inner_text().lower()
+    page.screenshot(path=str(artifacts / "e2e-declined.png"), full_page=True)
+    assert api(base, token, "/ai/api/credits/balance/").json()["balance"] == 100
+    statuses = [
+        p["payment_status"]
+        for p in api(base, token, "/ai/api/credits/purchases/").json()["results"]
+    ]
+    assert statuses == ["failed", "completed"]

@@ -1,0 +1,1 @@
+"""A local stand-in for the parts of Paystack's API this service uses (development only)."""

@@ -1,0 +1,13 @@
+"""The project's URLs with the sandbox mounted, whatever PAYSTACK_SANDBOX was at startup."""
+
+from django.urls import include, path
+
+from pos.urls import handler404, handler500  # noqa: F401
+from pos.urls import urlpatterns as project_urlpatterns
+
+SANDBOX_PREFIX = "sandbox/paystack/"
+
+urlpatterns = [
+    *(p for p in project_urlpatterns if str(p.pattern) != SANDBOX_PREFIX),
+    path(SANDBOX_PREFIX, include("paystack_sandbox.urls")),
+]

@@ -1,0 +1,126 @@
+"""Thin views: Paystack's JSON API (bearer key) and the browser's one-time checkout page."""
+
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from paystack_sandbox import services
+from paystack_sandbox.models import SandboxTransaction
+from paystack_sandbox.services import SandboxError
+
+
+def sandbox_enabled() -> bool:
+    return bool(getattr(settings, "PAYSTACK_SANDBOX", False))
+
+
+def paystack_api(*methods: str):
+    """A Paystack API endpoint: 404 unless the sandbox is on, 401 without the secret key, and
+    SandboxError turned into Paystack's error envelope."""
+
+    def decorate(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not sandbox_enabled():
+                raise Http404("The Paystack sandbox is off.")
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            if not services.bearer_is_valid(request.headers.get("Authorization")):
+                return JsonResponse({"status": False, "message": "Invalid key"}, status=401)
+            try:
+                return view(request, *args, **kwargs)
+            except SandboxError as exc:
+                return JsonResponse(exc.body(), status=exc.http_status)
+
+        return wrapped
+
+    return decorate
+
+
+def _json_body(request):
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise SandboxError(
+            "Request body is not valid JSON", type="validation_error", code="invalid_params"
+        ) from exc
+
+
+@paystack_api("POST")
+def initialize(request):
+    txn = services.transaction_initialize(_json_body(request))
+    checkout_url = reverse("paystack_sandbox:checkout", args=[txn.access_code])
+    data = {
+        "authorization_url": request.build_absolute_uri(checkout_url),
+        "access_code": txn.access_code,
+        "reference": txn.reference,
+    }
+    return JsonResponse({"status": True, "message": "Authorization URL created", "data": data})
+
+
+@paystack_api("GET")
+def verify(request, reference: str):
+    data = services.transaction_data(services.transaction_get(reference))
+    return JsonResponse({"status": True, "message": "Verification successful", "data": data})
+
+
+@paystack_api("POST")
+def refund(request):
+    created = services.refund_create(_json_body(request))
+    body = {
+        "status": True,
+        "message": "Refund has been queued for processing",
+        "data": services.refund_data(created),
+    }
+    return JsonResponse(body)
+
+
+@paystack_api("GET")
+def bank(request):
+    banks = services.banks_list(
+        currency=request.GET.get("currency"), bank_type=request.GET.get("type")
+    )
+    meta = {"next": None, "previous": None, "perPage": 50}
+    return JsonResponse({"status": True, "message": "Banks retrieved", "data": banks, "meta": meta})
+
+
+def _checkout_page(request, txn: SandboxTransaction, state: str, status: int = 200, **extra):
+    context = {
+        "txn": txn,
+        "state": state,
+        "amount": services.amount_display(txn.amount, txn.currency),
+        "channel": services.channel_label(txn.channel),
+        **extra,
+    }
+    return render(request, "paystack_sandbox/checkout.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkout(request, access_code: str):
+    """The page Paystack's authorization_url opens; it works once."""
+    if not sandbox_enabled():
+        raise Http404("The Paystack sandbox is off.")
+    txn = get_object_or_404(SandboxTransaction, access_code=access_code)
+    if txn.checkout_used:
+        return _checkout_page(request, txn, "used", status=410)
+    if request.method == "GET":
+        return _checkout_page(request, txn, "open")
+    action = request.POST.get("action", "")
+    if action not in services.CHECKOUT_ACTIONS:
+        return _checkout_page(
+            request, txn, "open", status=400, error="Choose Pay, Decline or Cancel."
+        )
+    done = services.checkout_complete(access_code, action)
+    if done is None:  # another submit got there first
+        return _checkout_page(request, txn, "used", status=410)
+    if done.callback_url:
+        return HttpResponseRedirect(services.callback_redirect_url(done))
+    return _checkout_page(request, done, "done", action=action)
