@@ -7,11 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 
 from accounts.models import Business
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+TOLERANCE = Decimal("0.001")
 CREDIT_KINDS = ["purchase", "grant", "usage_release"]
 DEBIT_KINDS = ["usage", "refund", "expiry"]
 
@@ -128,8 +129,13 @@ class AICreditPurchase(models.Model):
                 condition=Q(amount_paid__gte=0, total_tax__gte=0),
                 name="purchase_money_not_negative",
             ),
+            # Within a tenth of a pesewa rather than equal: SQLite adds decimals as floats
+            # (429 + 75.09 != 504.09 there); PostgreSQL's numeric is exact either way.
             models.CheckConstraint(
-                condition=Q(total_amount=F("amount_paid") + F("total_tax")),
+                condition=Q(
+                    total_amount__gte=F("amount_paid") + F("total_tax") - Value(TOLERANCE),
+                    total_amount__lte=F("amount_paid") + F("total_tax") + Value(TOLERANCE),
+                ),
                 name="purchase_total_is_base_plus_tax",
             ),
             models.CheckConstraint(

@@ -90,3 +90,27 @@ def test_packages_are_seeded_with_the_designed_prices_and_savings():
         "value": (Decimal("80.00"), Decimal("100.00"), 25),
         "premium": (Decimal("180.00"), Decimal("250.00"), 39),
     }
+
+
+@pytest.mark.parametrize("base", ["429.00", "10.01", "9999.99", "333.33"])
+def test_a_correct_total_is_accepted_whatever_float_rounding_does(business, base):
+    # Regression (found by the fuzz test): on SQLite 429 + 75.09 != 504.09 in floating point,
+    # so the CHECK refused a correct purchase and the purchase endpoint answered 500.
+    from ai_features.services.packages import invoice_for
+
+    invoice = invoice_for(base_amount=Decimal(base))
+
+    created = purchase(
+        business,
+        reference=f"AI-CREDIT-{base}",
+        amount_paid=invoice.base_amount,
+        total_tax=invoice.total_tax,
+        total_amount=invoice.total_amount,
+    )
+
+    assert created.pk is not None
+
+
+def test_a_total_one_pesewa_off_is_still_refused(business):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        purchase(business, total_amount=Decimal("35.26"))
