@@ -31,6 +31,8 @@ run: export PAYSTACK_PUBLIC_KEY := pk_test_sandbox_local_only
 run: export PAYSTACK_BASE_URL := http://$(HOST):$(PORT)/sandbox/paystack
 run: export PAYSTACK_SANDBOX_WEBHOOK_URL := http://$(HOST):$(PORT)/ai/api/webhooks/paystack/
 run: export FRONTEND_URL := http://$(HOST):$(PORT)/demo
+run: export PAYMENT_CALLBACK_ALLOWED_HOSTS := $(HOST),localhost
+run: export CORS_ALLOWED_ORIGINS := http://$(HOST):$(PORT),http://localhost:$(PORT)
 endif
 run: venv
 	$(BIN)/python manage.py migrate --noinput
@@ -40,6 +42,7 @@ run: venv
 
 # Settings refuse to start without DJANGO_SECRET_KEY when DEBUG is off (set it, or put it in .env).
 serve: export DEBUG := false
+serve: export PAYSTACK_SANDBOX := false
 serve: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable

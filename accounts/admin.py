@@ -12,6 +12,7 @@ from django.contrib.admin import helpers
 from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery
 from django.template.response import TemplateResponse
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import Business, BusinessMembership
 from ai_features.models import BusinessAICredits
@@ -140,3 +141,9 @@ class BusinessMembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "business__name")
     raw_id_fields = ("user", "business")
     readonly_fields = ("created_at",)
+
+
+# DRF registers API tokens in the admin by default, showing each key in clear: anyone with admin
+# access could copy a shop's token. Support staff never need them there.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)

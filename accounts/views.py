@@ -17,14 +17,14 @@ from accounts.serializers import (
     TokenInputSerializer,
     UserOutputSerializer,
 )
-from pos.throttling import AuthThrottle
+from pos.throttling import LoginThrottle, RegisterThrottle
 
 
 @extend_schema(**openapi.REGISTER)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
-@throttle_classes([AuthThrottle])
+@throttle_classes([RegisterThrottle])
 def register(request):
     data = RegisterInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -41,7 +41,7 @@ def register(request):
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
-@throttle_classes([AuthThrottle])
+@throttle_classes([LoginThrottle])
 def token(request):
     data = TokenInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)

@@ -16,7 +16,9 @@ class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record, so the log format can show it."""
 
     def filter(self, record):
-        record.request_id = _request_id.get()
+        # Django logs a 4xx/5xx answer after the middleware is done; it attaches the request.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or _request_id.get()
         return True
 
 
@@ -31,6 +33,7 @@ class RequestLogMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if SAFE_INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
         token = _request_id.set(request_id)
         started = time.monotonic()
         try:

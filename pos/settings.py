@@ -113,6 +113,11 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite has one writer at a time. IMMEDIATE takes the write lock when a transaction starts,
+    # so a second writer (verify racing the webhook in `make run`) waits instead of failing with
+    # "database is locked" halfway through.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -164,10 +169,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "purchase": env("THROTTLE_RATE_PURCHASE", "10/min"),
         "verify": env("THROTTLE_RATE_VERIFY", "60/min"),
-        "auth": env("THROTTLE_RATE_AUTH", "10/min"),
+        "login": env("THROTTLE_RATE_AUTH", "10/min"),
+        "register": env("THROTTLE_RATE_AUTH", "10/min"),
     },
-    # Behind a load balancer, the client's IP is the last of X-Forwarded-For's N proxies.
-    "NUM_PROXIES": int(env("NUM_PROXIES", "0")) or None,
+    # 0: the client is the socket's address. Behind N trusted proxies, it is read from
+    # X-Forwarded-For. (None would trust the whole header, which any client can write.)
+    "NUM_PROXIES": int(env("NUM_PROXIES", "0")),
     # The SPA does arithmetic with money and credits, so they are JSON numbers.
     "COERCE_DECIMAL_TO_STRING": False,
 }

@@ -13,7 +13,13 @@ class VerifyThrottle(UserRateThrottle):
     scope = "verify"
 
 
-class AuthThrottle(AnonRateThrottle):
-    """Login and register, per client IP: slows password guessing and sign-up floods."""
+class LoginThrottle(AnonRateThrottle):
+    """Per client IP: slows password guessing."""
 
-    scope = "auth"
+    scope = "login"
+
+
+class RegisterThrottle(AnonRateThrottle):
+    """Per client IP, counted apart from logins: slows sign-up floods."""
+
+    scope = "register"

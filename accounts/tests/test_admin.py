@@ -301,3 +301,9 @@ def test_a_grant_refused_for_one_business_grants_nothing_to_any(admin_client, mo
     assert not AICreditPurchase.objects.exists()
     (message,) = texts(response)
     assert message.startswith("Nothing was granted") and "Refused" in message
+
+
+def test_api_tokens_are_not_shown_in_the_admin(admin_client):
+    response = admin_client.get("/admin/authtoken/tokenproxy/")
+
+    assert response.status_code == 404

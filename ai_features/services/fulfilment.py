@@ -66,7 +66,24 @@ def _mismatch(purchase: AICreditPurchase, data: dict) -> str:
 @transaction.atomic
 def purchase_fulfil(*, purchase_id: int, data: dict, source: str) -> Settlement:
     """Credit a purchase once Paystack confirms it, exactly once; record any other verdict."""
-    purchase = lock_purchase(purchase_id=purchase_id)
+    settled = _settle_locked(
+        purchase=lock_purchase(purchase_id=purchase_id), data=data, source=source
+    )
+    purchase = settled.purchase
+    logger.info(
+        "payment verdict reference=%s gateway_status=%s outcome=%s status=%s amount=%s %s via=%s",
+        purchase.payment_reference,
+        data.get("status"),
+        settled.outcome,
+        purchase.payment_status,
+        purchase.total_amount,
+        purchase.currency,
+        source,
+    )
+    return settled
+
+
+def _settle_locked(*, purchase: AICreditPurchase, data: dict, source: str) -> Settlement:
     if purchase.payment_status in {Status.COMPLETED, Status.REFUNDED}:
         return Settlement(Outcome.ALREADY_PROCESSED, purchase, "Payment already processed")
     gateway_status = str(data.get("status", "")).lower()

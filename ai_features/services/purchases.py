@@ -35,7 +35,14 @@ def callback_url_resolve(callback_url: str | None) -> str:
         return f"{settings.FRONTEND_URL}/payment/callback"
     parts = urlsplit(callback_url)
     allowed = {host.lower() for host in settings.PAYMENT_CALLBACK_ALLOWED_HOSTS}
-    if parts.scheme not in {"http", "https"} or (parts.hostname or "").lower() not in allowed:
+    # Browsers and Python disagree on what host `http://evil.example\@allowed/` names, so any
+    # credentials or backslash in the URL is refused rather than parsed.
+    ambiguous = "@" in parts.netloc or "\\" in callback_url
+    if (
+        ambiguous
+        or parts.scheme not in {"http", "https"}
+        or (parts.hostname or "").lower() not in allowed
+    ):
         raise CallbackUrlNotAllowed()
     return callback_url
 
@@ -166,8 +173,9 @@ def _purchase_open(*, business, user, quote, method, callback) -> AICreditPurcha
     purchase.gateway_status = "initialized"
     purchase.save(update_fields=["authorization_url", "access_code", "gateway_status"])
     logger.info(
-        "purchase started reference=%s amount=%s %s credits=%s",
+        "purchase started reference=%s status=%s amount=%s %s credits=%s",
         purchase.payment_reference,
+        purchase.payment_status,
         purchase.total_amount,
         purchase.currency,
         purchase.total_credits,

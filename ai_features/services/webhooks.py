@@ -117,9 +117,10 @@ def webhook_receive(
     delivery.processed_at = timezone.now()
     delivery.save()
     logger.info(
-        "paystack webhook event=%s reference=%s signature_valid=%s outcome=%s",
+        "paystack webhook event=%s reference=%s amount=%s signature_valid=%s outcome=%s",
         delivery.event or "-",
         delivery.reference or "-",
+        data.get("amount", "-") if parsed is not None else "-",
         delivery.signature_valid,
         delivery.outcome,
     )

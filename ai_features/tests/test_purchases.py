@@ -106,6 +106,9 @@ def test_an_allowed_callback_url_is_passed_on(api, paystack, settings):
         "https://evil.example.com/payment/callback",
         "https://localhost.evil.example.com/cb",
         "ftp://localhost/payment/callback",
+        # Regression: Python reads the host as localhost, Chromium as evil.example.
+        "http://evil.example\\@localhost:5173/payment/callback",
+        "http://user:pass@localhost:5173/payment/callback",
     ],
 )
 def test_a_callback_url_on_another_host_is_refused_and_nothing_is_created(api, paystack, url):

@@ -63,7 +63,27 @@ def test_a_whole_purchase_logs_no_secret_key_and_no_token(paystack, caplog):
     assert f"purchase started reference={reference}" in logged
     assert f"purchase credited reference={reference}" in logged
     assert "paystack webhook event=charge.success" in logged
+    assert f"payment verdict reference={reference} gateway_status=success outcome=credited" in (
+        logged
+    )
     assert TEST_SECRET not in logged
     assert token not in logged
     assert "waakye-and-shito-9" not in logged
     assert "Bearer" not in logged
+
+
+def test_django_error_lines_logged_after_the_answer_keep_the_request_id(caplog):
+    from unittest import mock
+
+    from django.db import DatabaseError
+
+    caplog.set_level(logging.WARNING, logger="django.request")
+    with mock.patch("pos.views.connection.cursor", side_effect=DatabaseError("gone")):
+        response = APIClient().get("/healthz")
+
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records, "Django logs the 503"
+    from pos.middleware import RequestIdFilter
+
+    RequestIdFilter().filter(records[0])
+    assert records[0].request_id == response["X-Request-ID"]

@@ -77,3 +77,30 @@ def test_the_webhook_is_never_throttled(client, business, paystack_settings):
     codes = hammer(lambda: deliver_webhook(client, raw), 70)
 
     assert set(codes) == {200}
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_login_limit():
+    # Regression: NUM_PROXIES=0 became None, which made DRF key clients by the whole
+    # X-Forwarded-For header, so rotating it gave unlimited password guesses.
+    client = APIClient(REMOTE_ADDR="203.0.113.9")
+
+    codes = [
+        client.post(
+            "/accounts/api/auth/token/",
+            {"username": "nobody", "password": "wrong"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n in range(11)
+    ]
+
+    assert codes == [400] * 10 + [429]
+
+
+def test_login_and_register_are_counted_apart():
+    client = APIClient(REMOTE_ADDR="203.0.113.10")
+    hammer(lambda: client.post("/accounts/api/auth/token/", {}, format="json"), 10)
+
+    response = client.post("/accounts/api/auth/register/", {}, format="json")
+
+    assert response.status_code == 400
