@@ -133,7 +133,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # WhiteNoise serves the admin's and the API docs' static files from STATIC_ROOT
 # (`collectstatic`, run by `make serve`), compressed and with cache-busting names.
 STORAGES = {
