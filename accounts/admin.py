@@ -17,11 +17,11 @@ from rest_framework.authtoken.models import TokenProxy
 from accounts.models import Business, BusinessMembership
 from ai_features.models import BusinessAICredits
 from ai_features.services.grants import credits_grant
+from ai_features.services.money import CENT
 from pos.errors import DomainError
 
 # Who may grant: granting records an `admin_grant` purchase, so it takes the right to add one.
 GRANT_PERMISSION = "ai_features.add_aicreditpurchase"
-CENT = Decimal("0.01")
 
 
 class GrantCreditsForm(forms.Form):

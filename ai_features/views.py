@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from accounts.services import business_for_request
 from ai_features import openapi
-from ai_features.models import AICreditPurchase, AIUsageAlert, CreditLedgerEntry, CreditPackage
 from ai_features.serializers import (
     AdminPurchaseOutputSerializer,
     AlertFilterSerializer,
@@ -30,9 +29,12 @@ from ai_features.serializers import (
     VerifyInputSerializer,
 )
 from ai_features.services.alerts import alert_acknowledge as alert_acknowledge_service
+from ai_features.services.alerts import alerts_list
 from ai_features.services.credits import balance_get
 from ai_features.services.fulfilment import Outcome, purchase_verify
-from ai_features.services.purchases import purchase_start
+from ai_features.services.ledger import ledger_entries
+from ai_features.services.packages import packages_active
+from ai_features.services.purchases import purchase_start, purchases_list
 from ai_features.services.usage import transactions_filter, usage_summary
 from ai_features.services.webhooks import webhook_receive
 from pos.errors import GatewayError
@@ -49,8 +51,7 @@ def paginated(request, queryset, serializer_class):
 @extend_schema(**openapi.PACKAGES)
 @api_view(["GET"])
 def packages(request):
-    active = CreditPackage.objects.filter(is_active=True).order_by("display_order", "id")
-    return Response(PackageOutputSerializer(active, many=True).data)
+    return Response(PackageOutputSerializer(packages_active(), many=True).data)
 
 
 @extend_schema(**openapi.BALANCE)
@@ -64,12 +65,7 @@ def balance(request):
 @api_view(["GET"])
 def ledger(request):
     business = business_for_request(request)
-    entries = (
-        CreditLedgerEntry.objects.filter(business=business)
-        .select_related("purchase")
-        .order_by("-created_at", "-id")
-    )
-    return paginated(request, entries, LedgerEntryOutputSerializer)
+    return paginated(request, ledger_entries(business=business), LedgerEntryOutputSerializer)
 
 
 @extend_schema(**openapi.PURCHASE)
@@ -124,8 +120,7 @@ def verify(request):
 @api_view(["GET"])
 def purchases(request):
     business = business_for_request(request)
-    mine = AICreditPurchase.objects.filter(business=business).order_by("-purchased_at", "-id")
-    return paginated(request, mine, PurchaseOutputSerializer)
+    return paginated(request, purchases_list(business=business), PurchaseOutputSerializer)
 
 
 @extend_schema(**openapi.ADMIN_PURCHASES)
@@ -134,9 +129,7 @@ def purchases(request):
 def admin_purchases(request):
     filters = PurchaseStatusFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    every = AICreditPurchase.objects.select_related("business").order_by("-purchased_at", "-id")
-    if "status" in filters.validated_data:
-        every = every.filter(payment_status=filters.validated_data["status"])
+    every = purchases_list(status=filters.validated_data.get("status"))
     return paginated(request, every, AdminPurchaseOutputSerializer)
 
 
@@ -184,9 +177,7 @@ def alerts(request):
     business = business_for_request(request)
     filters = AlertFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    found = AIUsageAlert.objects.filter(business=business).order_by("-sent_at", "-id")
-    if filters.validated_data["acknowledged"] is not None:
-        found = found.filter(acknowledged=filters.validated_data["acknowledged"])
+    found = alerts_list(business=business, **filters.validated_data)
     return paginated(request, found, AlertOutputSerializer)
 
 

@@ -22,10 +22,6 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 class RequestLogMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

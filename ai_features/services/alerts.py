@@ -6,10 +6,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 
 from accounts.models import Business
+from ai_features.errors import AlertNotFound
 from ai_features.models import AIUsageAlert, BusinessAICredits
-from pos.errors import NotFound
 
 logger = logging.getLogger(__name__)
 Type = AIUsageAlert.Type
@@ -75,8 +76,16 @@ def alert_acknowledge(*, business: Business, alert_id: int) -> AIUsageAlert:
     too_big = alert_id > 2**63 - 1  # no 64-bit id is that large, and the database would refuse it
     alert = None if too_big else AIUsageAlert.objects.filter(business=business, pk=alert_id).first()
     if alert is None:
-        raise NotFound("No alert with that id for this business.", code="alert_not_found")
+        raise AlertNotFound()
     if not alert.acknowledged:
         alert.acknowledged = True
         alert.save(update_fields=["acknowledged"])
     return alert
+
+
+def alerts_list(*, business: Business, acknowledged: bool | None = None) -> QuerySet[AIUsageAlert]:
+    """The business's alerts, newest first; optionally only (un)acknowledged ones."""
+    found = AIUsageAlert.objects.filter(business=business).order_by("-sent_at", "-id")
+    if acknowledged is not None:
+        found = found.filter(acknowledged=acknowledged)
+    return found

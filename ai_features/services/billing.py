@@ -15,7 +15,6 @@ from accounts.models import Business
 from ai_features.errors import CreditsExpired, InvalidAmount, UnknownFeature
 from ai_features.models import AIFeaturePrice, AITransaction, CreditLedgerEntry
 from ai_features.services.credits import (
-    ZERO,
     credit_locked,
     credits_amount_checked,
     credits_expire,
@@ -24,6 +23,7 @@ from ai_features.services.credits import (
     spendable_locked,
 )
 from ai_features.services.locks import lock_balance, lock_balance_row, lock_transaction
+from ai_features.services.money import ZERO
 
 Kind = CreditLedgerEntry.Kind
 Status = AITransaction.Status

@@ -1,8 +1,9 @@
 """The billing core: every balance change goes through the functions of this module.
 
 Each one locks the balance row and writes the ledger entry in the same transaction, so a
-business's balance always equals the sum of its ledger amounts. The `_…_locked` helpers expect
-the caller to hold the row lock inside `transaction.atomic()`.
+business's balance always equals the sum of its ledger amounts. `credit_locked`, `debit_locked`
+and `expire_locked` work on a row the caller has already locked inside `transaction.atomic()`;
+`spendable_locked` takes that lock itself.
 """
 
 from datetime import datetime, timedelta
@@ -17,9 +18,8 @@ from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmoun
 from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
 from ai_features.services import alerts
 from ai_features.services.locks import lock_balance
+from ai_features.services.money import CENT, ZERO
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 Kind = CreditLedgerEntry.Kind
 TOP_UPS = {Kind.PURCHASE, Kind.GRANT}
 

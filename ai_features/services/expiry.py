@@ -58,6 +58,7 @@ def holds_release_stale(*, older_than: timedelta, now: datetime) -> list[int]:
     released = []
     for hold in list(stale):
         result = credits_release(hold=hold, error_message=message)
-        if result.status == AITransaction.Status.RELEASED and result.error_message == message:
+        released_now = result.error_message.startswith(message)  # not by someone else meanwhile
+        if result.status == AITransaction.Status.RELEASED and released_now:
             released.append(hold.pk)  # else it was settled or released meanwhile
     return released

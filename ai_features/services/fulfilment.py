@@ -16,7 +16,7 @@ from accounts.models import Business
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
 from ai_features.services.credits import balance_get, credits_add
 from ai_features.services.locks import lock_purchase
-from ai_features.services.money import to_pesewas
+from ai_features.services.money import ZERO, to_pesewas
 from ai_features.services.paystack import PaystackNotFound, PaystackService
 from ai_features.services.refunds import refunded_share
 
@@ -27,7 +27,7 @@ Status = AICreditPurchase.Status
 # also reports a checkout the customer has not finished yet as abandoned, so such a purchase
 # stays pending for reconciliation to settle (see docs/payments.md).
 GATEWAY_FAILED = {"failed", "reversed"}
-GATEWAY_NOT_PAID = GATEWAY_FAILED | {"abandoned"}
+SETTLED = {Status.COMPLETED, Status.REFUNDED}
 UNPAID_AFTER = timedelta(hours=24)
 
 
@@ -84,7 +84,7 @@ def purchase_fulfil(*, purchase_id: int, data: dict, source: str) -> Settlement:
 
 
 def _settle_locked(*, purchase: AICreditPurchase, data: dict, source: str) -> Settlement:
-    if purchase.payment_status in {Status.COMPLETED, Status.REFUNDED}:
+    if purchase.payment_status in SETTLED:
         return Settlement(Outcome.ALREADY_PROCESSED, purchase, "Payment already processed")
     gateway_status = str(data.get("status", "")).lower()
     purchase.gateway_status = gateway_status[:30]
@@ -115,7 +115,7 @@ def _settle_locked(*, purchase: AICreditPurchase, data: dict, source: str) -> Se
 def _credit(purchase: AICreditPurchase, fields: list[str], source: str) -> Settlement:
     """Complete a locked purchase and add its credits, less any refunded before crediting."""
     now = timezone.now()
-    refunded = purchase.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    refunded = purchase.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
     credits = purchase.total_credits - refunded_share(purchase, refunded)
     purchase.payment_status = Status.REFUNDED if refunded else Status.COMPLETED
     purchase.completed_at = now
@@ -156,7 +156,7 @@ def purchase_verify(*, business: Business, reference: str) -> Settlement:
     ).first()
     if purchase is None:
         return Settlement(Outcome.NOT_FOUND, None, "Purchase not found")
-    if purchase.payment_status not in {Status.COMPLETED, Status.REFUNDED}:
+    if purchase.payment_status not in SETTLED:
         try:
             data = PaystackService().verify_transaction(reference=reference)
         except PaystackNotFound:  # the checkout was never opened at Paystack

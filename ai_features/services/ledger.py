@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from accounts.models import Business
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
+from ai_features.services.money import ZERO
 
 
 def ledger_mismatches() -> list[tuple[Business, Decimal, Decimal]]:
@@ -18,7 +19,7 @@ def ledger_mismatches() -> list[tuple[Business, Decimal, Decimal]]:
         .annotate(total=Sum("amount"))
         .values_list("business_id", "total")
     )
-    zero = Decimal("0.00")
+    zero = ZERO
     wrong = {
         business_id
         for business_id in balances.keys() | sums.keys()
@@ -29,3 +30,12 @@ def ledger_mismatches() -> list[tuple[Business, Decimal, Decimal]]:
         (businesses[business_id], balances.get(business_id, zero), sums.get(business_id, zero))
         for business_id in sorted(wrong)
     ]
+
+
+def ledger_entries(*, business: Business) -> QuerySet[CreditLedgerEntry]:
+    """The business's balance changes, newest first."""
+    return (
+        CreditLedgerEntry.objects.filter(business=business)
+        .select_related("purchase")
+        .order_by("-created_at", "-id")
+    )

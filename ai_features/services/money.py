@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def to_pesewas(amount: Decimal) -> int:

@@ -4,19 +4,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.db.models import QuerySet
 
+from ai_features.errors import InvalidCustomAmount, UnknownPackage
 from ai_features.models import CreditPackage
-from pos.errors import DomainError
+from ai_features.services.money import CENT, ZERO
 
-CENT = Decimal("0.01")
 CUSTOM = "custom"
 CUSTOM_MIN = Decimal("10.00")
 CUSTOM_MAX = Decimal("10000.00")
-
-
-class UnknownPackage(DomainError):
-    code = "unknown_package"
-    default_detail = "No active package with that code."
 
 
 @dataclass(frozen=True)
@@ -50,7 +46,7 @@ def invoice_for(*, base_amount: Decimal) -> Invoice:
         }
         for name, rate in settings.AI_CREDIT_TAXES
     ]
-    total_tax = sum((line["amount"] for line in taxes), Decimal("0.00"))
+    total_tax = sum((line["amount"] for line in taxes), ZERO)
     return Invoice(
         base_amount=base_amount,
         taxes=taxes,
@@ -64,15 +60,17 @@ def purchase_quote(*, package: str, custom_amount: Decimal | None = None) -> Quo
     """What a purchase of `package` (or a custom amount) costs and how many credits it gives."""
     if package == CUSTOM:
         if custom_amount is None or not CUSTOM_MIN <= custom_amount <= CUSTOM_MAX:
-            raise DomainError(
-                f"custom_amount must be between {CUSTOM_MIN} and {CUSTOM_MAX}.",
-                code="invalid_custom_amount",
-            )
+            raise InvalidCustomAmount()
         base = custom_amount.quantize(CENT)
-        return Quote(CUSTOM, base, Decimal("0.00"), invoice_for(base_amount=base))
+        return Quote(CUSTOM, base, ZERO, invoice_for(base_amount=base))
     found = CreditPackage.objects.filter(code=package, is_active=True).first()
     if found is None:
         raise UnknownPackage()
     return Quote(
         found.code, found.credits, found.bonus_credits, invoice_for(base_amount=found.price)
     )
+
+
+def packages_active() -> QuerySet[CreditPackage]:
+    """The packages on sale, in display order."""
+    return CreditPackage.objects.filter(is_active=True).order_by("display_order", "id")

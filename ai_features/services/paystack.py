@@ -17,10 +17,6 @@ logger = logging.getLogger(__name__)
 class PaystackError(GatewayError):
     """Base of every Paystack failure; keeps the HTTP status and Paystack's error code if any."""
 
-    status_code = 502
-    code = "payment_gateway_error"
-    default_detail = "The payment gateway returned an error. Please try again."
-
     def __init__(self, detail=None, *, http_status=None, paystack_code=None):
         super().__init__(detail)
         self.http_status: int | None = http_status
@@ -28,15 +24,11 @@ class PaystackError(GatewayError):
 
 
 class PaystackNotConfigured(GatewayNotConfigured, PaystackError):
-    status_code = 503
-    code = "payment_gateway_not_configured"
-    default_detail = "Payments are not configured on this server."
+    pass
 
 
 class PaystackTimeout(GatewayTimeout, PaystackError):
-    status_code = 504
-    code = "payment_gateway_timeout"
-    default_detail = "The payment gateway did not answer in time. Please try again."
+    pass
 
 
 class PaystackConnectionError(PaystackError):
@@ -58,7 +50,6 @@ class PaystackAuthError(PaystackError):
 
 
 class PaystackServerError(PaystackError):
-    code = "payment_gateway_error"
     default_detail = "The payment gateway had an internal error. Please try again."
 
 

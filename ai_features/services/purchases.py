@@ -9,24 +9,21 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Business
+from ai_features.errors import CallbackUrlNotAllowed
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
 from ai_features.services.money import to_pesewas
 from ai_features.services.packages import purchase_quote
 from ai_features.services.paystack import PaystackError, PaystackService
 from ai_features.services.references import purchase_create
-from pos.errors import Conflict, DomainError, GatewayNotConfigured
+from pos.errors import Conflict, GatewayNotConfigured
 
 logger = logging.getLogger(__name__)
 # Far longer than a purchase request can take (Paystack's timeout is seconds).
 IDEMPOTENCY_CLAIM_EXPIRES = timedelta(minutes=5)
-
-
-class CallbackUrlNotAllowed(DomainError):
-    code = "callback_url_not_allowed"
-    default_detail = "callback_url must point at an allowed host (PAYMENT_CALLBACK_ALLOWED_HOSTS)."
 
 
 def callback_url_resolve(callback_url: str | None) -> str:
@@ -181,3 +178,15 @@ def _purchase_open(*, business, user, quote, method, callback) -> AICreditPurcha
         purchase.total_credits,
     )
     return purchase
+
+
+def purchases_list(
+    *, business: Business | None = None, status: str | None = None
+) -> QuerySet[AICreditPurchase]:
+    """Purchases newest first: one business's, or (for staff) everyone's; optionally by status."""
+    found = AICreditPurchase.objects.select_related("business").order_by("-purchased_at", "-id")
+    if business is not None:
+        found = found.filter(business=business)
+    if status:
+        found = found.filter(payment_status=status)
+    return found

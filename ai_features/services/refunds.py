@@ -10,10 +10,9 @@ from django.db import transaction
 from ai_features.models import AICreditPurchase, PurchaseRefund
 from ai_features.services.credits import credits_clawback
 from ai_features.services.locks import lock_purchase
-from ai_features.services.money import from_pesewas, to_pesewas
+from ai_features.services.money import CENT, ZERO, from_pesewas
 
 logger = logging.getLogger(__name__)
-CENT = Decimal("0.01")
 Status = AICreditPurchase.Status
 
 
@@ -29,7 +28,7 @@ def refund_key_for(data: dict) -> str:
 def refunded_share(purchase: AICreditPurchase, refunded: Decimal) -> Decimal:
     """The credits that `refunded` money bought: credits x refunded / paid, half up."""
     if purchase.total_amount <= 0:
-        return Decimal("0.00")
+        return ZERO
     share = purchase.total_credits * refunded / purchase.total_amount
     return min(share.quantize(CENT, ROUND_HALF_UP), purchase.total_credits)
 
@@ -45,7 +44,7 @@ def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | N
     if PurchaseRefund.objects.filter(refund_key=key).exists():
         return None
     refunded = from_pesewas(data["amount"])
-    share = taken = Decimal("0.00")
+    share = taken = ZERO
     if purchase.completed_at is not None:  # the payment was credited
         still_held = purchase.total_credits - purchase.refunded_credits - purchase.refund_shortfall
         share = min(refunded_share(purchase, refunded), still_held)
@@ -64,10 +63,10 @@ def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | N
         shortfall=share - taken,
     )
     logger.info(
-        "refund applied reference=%s amount=%s pesewas=%s credits_taken=%s shortfall=%s",
+        "refund applied reference=%s amount=%s %s credits_taken=%s shortfall=%s",
         purchase.payment_reference,
         refunded,
-        to_pesewas(refunded),
+        refund.currency,
         taken,
         share - taken,
     )

@@ -1,13 +1,13 @@
 """Reading usage: the transaction log's filters and the per-feature summary."""
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Business
 from ai_features.models import AITransaction
+from ai_features.services.money import ZERO
 
 Status = AITransaction.Status
 
@@ -82,7 +82,7 @@ def usage_summary(
         for key, start_value in (
             ("requests", 0),
             ("successes", 0),
-            ("credits_used", Decimal("0.00")),
+            ("credits_used", ZERO),
             ("tokens_used", 0),
         )
     }

@@ -263,7 +263,7 @@ def test_a_balance_cannot_be_edited_from_the_changelist_either(admin_client, wor
     )
 
     assert response.context["cl"].formset is None
-    assert posted.status_code in (200, 302)
+    assert posted.status_code == 200  # the action is not offered: the list comes back
     assert BusinessAICredits.objects.filter(pk=row.pk, balance=Decimal("40.00")).exists()
     assert stored_balance(world["kofi"]) == ledger_sum(world["kofi"])
 

@@ -171,3 +171,21 @@ def test_an_empty_balance_expires_without_an_alert(business):
     row.refresh_from_db()
     assert not row.is_active
     assert not AIUsageAlert.objects.exists()
+
+
+def test_a_stale_hold_on_a_balance_that_just_expired_is_reported_released(business, user):
+    # Regression: the release message gains "(the hold was forfeited …)" for an expired balance,
+    # and the cron, comparing messages exactly, released the hold without reporting it.
+    topped_up(business, days_ago=179)
+    hold = credits_reserve(business=business, user=user, feature="customer_insight", credits="5")
+    AITransaction.objects.filter(pk=hold.pk).update(timestamp=timezone.now() - timedelta(hours=1))
+    BusinessAICredits.objects.filter(business=business).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    out = run()
+
+    hold.refresh_from_db()
+    assert hold.status == "released" and "forfeited" in hold.error_message
+    assert f"Stale holds released: 1 (transaction ids: {hold.id})" in out
+    assert ledger_sum(business) == stored_balance(business) == 0

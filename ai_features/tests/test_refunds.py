@@ -8,6 +8,7 @@ import pytest
 from ai_features.models import CreditLedgerEntry, PaystackWebhookEvent, PurchaseRefund
 from ai_features.services.credits import credits_deduct
 from ai_features.services.fulfilment import purchase_fulfil
+from ai_features.services.money import to_pesewas
 from conftest import (
     charge_success_body,
     deliver_webhook,
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def credited_purchase(business, package="value"):
     purchase = make_purchase(business, package=package)
     data = {"status": "success", "reference": purchase.payment_reference, "currency": "GHS"}
-    data["amount"] = int(purchase.total_amount * 100)
+    data["amount"] = to_pesewas(purchase.total_amount)
     purchase_fulfil(purchase_id=purchase.pk, data=data, source="test")
     purchase.refresh_from_db()
     return purchase

@@ -13,6 +13,7 @@ import responses
 from django.test import Client
 
 from ai_features.models import AICreditPurchase, PaystackWebhookEvent
+from ai_features.services.money import to_pesewas
 from ai_features.services.paystack import (
     PaystackAuthError,
     PaystackNotFound,
@@ -158,7 +159,7 @@ def test_a_purchase_is_credited_and_refunded_through_the_sandbox_end_to_end(
     reference = started.json()["reference"]
     purchase = AICreditPurchase.objects.get(payment_reference=reference)
     txn = SandboxTransaction.objects.get(reference=reference)
-    assert txn.amount == int(purchase.total_amount * 100)
+    assert txn.amount == to_pesewas(purchase.total_amount)
     assert txn.channels == ["mobile_money"]
 
     redirect = browser_submit(
