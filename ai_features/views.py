@@ -38,6 +38,7 @@ from ai_features.services.purchases import purchase_start, purchases_list
 from ai_features.services.usage import transactions_filter, usage_summary
 from ai_features.services.webhooks import webhook_receive
 from pos.errors import GatewayError
+from pos.headers import idempotency_key_from
 from pos.pagination import LimitOffsetPagination
 from pos.throttling import PurchaseThrottle, VerifyThrottle
 
@@ -78,7 +79,7 @@ def purchase(request):
     started = purchase_start(
         business=business,
         user=request.user,
-        idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:255] or None,
+        idempotency_key=idempotency_key_from(request),
         **data.validated_data,
     )
     return Response(PurchaseStartedOutputSerializer(started).data, status=status.HTTP_201_CREATED)

@@ -8,10 +8,12 @@ class DomainError(Exception):
     code = "error"
     default_detail = "The request could not be completed."
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None):
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra):
         self.detail = detail or self.default_detail
         if code:
             self.code = code
+        # Further fields for the answer body, beside detail and code (e.g. a 402's balance).
+        self.extra = extra
         super().__init__(self.detail)
 
 

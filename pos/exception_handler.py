@@ -10,7 +10,8 @@ from pos.errors import DomainError
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response({"detail": exc.detail, "code": exc.code}, status=exc.status_code)
+        body = {**exc.extra, "detail": exc.detail, "code": exc.code}
+        return Response(body, status=exc.status_code)
 
     response = exception_handler(exc, context)
     if response is None:

@@ -325,3 +325,24 @@ def test_idempotency_keys_belong_to_one_user(api, paystack, client_for):
 
     assert theirs.status_code == 201
     assert AICreditPurchase.objects.count() == 2
+
+
+def test_an_idempotency_key_over_255_characters_is_refused_not_cut(api, paystack):
+    # Regression: keys were cut to 255 characters, so two long keys sharing a prefix collided.
+    paystack.initialize_ok()
+    prefix = "k" * 255
+
+    first = buy(api, key=prefix + "a")
+    second = buy(api, key=prefix + "b")
+
+    assert first.status_code == second.status_code == 400
+    assert first.json()["code"] == "invalid_idempotency_key"
+    assert not AICreditPurchase.objects.exists()
+    assert not paystack.calls_to("/transaction/initialize")
+
+
+def test_an_idempotency_key_of_exactly_255_characters_is_kept_whole(api, paystack):
+    paystack.initialize_ok()
+
+    assert buy(api, key="k" * 255).status_code == 201
+    assert PurchaseIdempotencyKey.objects.get().key == "k" * 255

@@ -66,3 +66,20 @@ def test_billing_errors_are_402_payment_required(rf):
     assert (short.status_code, short.data["code"]) == (402, "insufficient_credits")
     assert (expired.status_code, expired.data["code"]) == (402, "credits_expired")
     assert short.data["detail"].startswith("Not enough AI credits")
+
+
+def test_a_domain_errors_extra_fields_join_the_body_without_replacing_detail_or_code():
+    from pos.errors import DomainError
+    from pos.exception_handler import api_exception_handler
+
+    error = DomainError("Short.", code="insufficient_credits", balance=1, detail_x="y")
+    error.extra["code"] = "must-not-win"
+
+    response = api_exception_handler(error, {})
+
+    assert response.data == {
+        "detail": "Short.",
+        "code": "insufficient_credits",
+        "balance": 1,
+        "detail_x": "y",
+    }
