@@ -9,6 +9,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 WORKERS ?= 3
+# Threads per worker: an AI feature call waits seconds on the provider, and a thread waiting on
+# it must not keep the worker from serving a balance read meanwhile.
+THREADS ?= 8
 
 .PHONY: run serve test lint venv
 
@@ -20,8 +23,9 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 venv: $(BIN)/.installed
 
 # The development server runs with DEBUG on unless the environment says otherwise. With
-# SANDBOX=true (the default) Paystack is the local sandbox at /sandbox/paystack/ and the demo page
-# is at /demo/; `make run SANDBOX=false` uses PAYSTACK_* from the environment or .env instead.
+# SANDBOX=true (the default) Paystack is the local sandbox at /sandbox/paystack/, the AI provider
+# is the stand-in at /sandbox/openai/v1 and the demo page is at /demo/; `make run SANDBOX=false`
+# uses PAYSTACK_* and AI_PROVIDER_* from the environment or .env instead.
 SANDBOX ?= true
 run: export DEBUG ?= true
 ifeq ($(SANDBOX),true)
@@ -30,6 +34,8 @@ run: export PAYSTACK_SECRET_KEY := sk_test_sandbox_local_only
 run: export PAYSTACK_PUBLIC_KEY := pk_test_sandbox_local_only
 run: export PAYSTACK_BASE_URL := http://$(HOST):$(PORT)/sandbox/paystack
 run: export PAYSTACK_SANDBOX_WEBHOOK_URL := http://$(HOST):$(PORT)/ai/api/webhooks/paystack/
+run: export AI_PROVIDER_BASE_URL := http://$(HOST):$(PORT)/sandbox/openai/v1
+run: export AI_PROVIDER_API_KEY := sk-sandbox-local-only
 run: export FRONTEND_URL := http://$(HOST):$(PORT)/demo
 run: export PAYMENT_CALLBACK_ALLOWED_HOSTS := $(HOST),localhost
 run: export CORS_ALLOWED_ORIGINS := http://$(HOST):$(PORT),http://localhost:$(PORT)
@@ -48,7 +54,8 @@ serve: venv
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn pos.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--timeout 30 --graceful-timeout 20 --forwarded-allow-ips '*'
+		--worker-class gthread --threads $(THREADS) --timeout 30 --graceful-timeout 20 \
+		--forwarded-allow-ips '*'
 
 lint: venv
 	$(BIN)/ruff check .

@@ -239,3 +239,79 @@ def _fresh_feature_prices():
     feature_prices_forget()
     yield
     feature_prices_forget()
+
+
+OPENAI_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "openai" / "fixtures"
+
+
+def openai_json(name: str):
+    """A published OpenAI payload from ../shared/openai/fixtures."""
+    return json.loads((OPENAI_FIXTURES / name).read_bytes())
+
+
+class ProviderStandIn:
+    """The LLM provider's HTTP side, served to the real `openai` SDK through an httpx
+    MockTransport: queued answers first, then `default` (a completion saying `text`)."""
+
+    def __init__(self):
+        self.requests = []
+        self.queue = []
+        self.text = "A fine product, described."
+        self._lock = threading.Lock()
+
+    def completion(self, content, *, fixture="chat_completion.success.json", **choice):
+        body = openai_json(fixture)
+        body["choices"][0]["message"]["content"] = content
+        body["choices"][0].update(choice)
+        return body
+
+    def then(self, *answers):
+        """Queue answers: a dict (a 200 completion body), an (HTTP status, body) pair, or an
+        exception for the transport to raise."""
+        self.queue.extend(answers)
+
+    def handler(self, request):
+        import httpx2
+
+        with self._lock:
+            self.requests.append(request)
+            answer = self.queue.pop(0) if self.queue else self.completion(self.text)
+        if isinstance(answer, BaseException):
+            raise answer
+        status, body = answer if isinstance(answer, tuple) else (200, answer)
+        if isinstance(body, bytes | str):
+            return httpx2.Response(status, content=body, headers={"content-type": "text/html"})
+        return httpx2.Response(status, json=body, headers={"x-request-id": "req_standin_1"})
+
+    def sent(self, index=-1) -> dict:
+        """The JSON body of a request the SDK sent."""
+        return json.loads(self.requests[index].content)
+
+
+@pytest.fixture
+def llm(settings, monkeypatch):
+    """The AI provider configured, with the SDK talking to a ProviderStandIn."""
+    import httpx2
+    import openai
+
+    from ai_features.features import provider, services
+
+    settings.AI_PROVIDER_API_KEY = "sk-test-provider-key-not-real"
+    settings.AI_PROVIDER_BASE_URL = "https://llm.test/v1"
+    settings.AI_PROVIDER_MAX_RETRIES = 0
+    settings.AI_PROVIDER_TIMEOUT_SECONDS = 5
+    stand_in = ProviderStandIn()
+
+    def client():
+        transport = httpx2.MockTransport(stand_in.handler)
+        return provider.ProviderClient(http_client=openai.DefaultHttpxClient(transport=transport))
+
+    monkeypatch.setattr(services, "provider_client", client)
+    return stand_in
+
+
+def grant_credits(business, amount) -> None:
+    """Top a business up through the real grant path (ledger entry included)."""
+    from ai_features.services.credits import credits_add
+
+    credits_add(business=business, amount=Decimal(str(amount)), kind="grant")

@@ -214,6 +214,11 @@ class AITransaction(models.Model):
     balance_row = models.ForeignKey(
         BusinessAICredits, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # What the provider reported, so `cost_to_us` can be checked against its invoice.
+    model = models.CharField(max_length=100, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    provider_request_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-timestamp", "-id"]
@@ -326,6 +331,30 @@ class PurchaseIdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} -> {self.purchase_id}"
+
+
+class FeatureIdempotencyKey(models.Model):
+    """An `Idempotency-Key` sent with an AI feature call, and the answer it got (replayed for
+    24 hours, then deleted with its output by `expire_ai_credits`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    business = models.ForeignKey(Business, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    feature = models.CharField(max_length=50)
+    fingerprint = models.CharField(max_length=64)
+    answer = models.JSONField(null=True, blank=True)
+    transaction = models.ForeignKey(
+        AITransaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="feature_key_unique_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.feature} {self.key}"
 
 
 class PurchaseRefund(models.Model):

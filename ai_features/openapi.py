@@ -15,6 +15,8 @@ from ai_features.serializers import (
     AlertFilterSerializer,
     AlertOutputSerializer,
     BalanceOutputSerializer,
+    DailyUsageFilterSerializer,
+    DailyUsageOutputSerializer,
     LedgerEntryOutputSerializer,
     PackageOutputSerializer,
     PeriodFilterSerializer,
@@ -222,6 +224,12 @@ TRANSACTIONS = business_scoped(
 USAGE_SUMMARY = business_scoped(
     parameters=[PeriodFilterSerializer],
     responses={200: UsageSummaryOutputSerializer, 400: FIELD_ERRORS},
+)
+USAGE_DAILY = business_scoped(
+    parameters=[DailyUsageFilterSerializer],
+    responses={200: DailyUsageOutputSerializer(many=True), 400: FIELD_ERRORS},
+    description="Credits spent and feature calls made per day, for a chart: every day of the "
+    "period (default: the last 30 days; at most 366), days without use as zeros.",
 )
 ALERTS = business_scoped(
     parameters=[AlertFilterSerializer, *PAGING],

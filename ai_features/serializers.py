@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_features.services.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
-from ai_features.services.usage import period_is_backwards
+from ai_features.services.usage import DAILY_MAX_DAYS, period_is_backwards
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 
@@ -219,3 +219,34 @@ class AlertOutputSerializer(serializers.Serializer):
     threshold = serializers.DecimalField(**MONEY, allow_null=True)
     sent_at = serializers.DateTimeField()
     acknowledged = serializers.BooleanField()
+
+
+class DailyUsageFilterSerializer(serializers.Serializer):
+    """Whole days only; at most a year, so a chart request cannot ask for centuries of zeros."""
+
+    start = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+    end = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("start")
+        fields["to"] = fields.pop("end")
+        for name in ("from", "to"):
+            fields[name].source = "start" if name == "from" else "end"
+        return fields
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and start > end:
+            raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+        if start and end and (end - start).days >= DAILY_MAX_DAYS:
+            raise serializers.ValidationError(
+                {"from": [f"The period may span at most {DAILY_MAX_DAYS} days."]}
+            )
+        return attrs
+
+
+class DailyUsageOutputSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    credits = serializers.DecimalField(**MONEY)
+    requests = serializers.IntegerField()

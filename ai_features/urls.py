@@ -1,6 +1,7 @@
 from django.urls import path
 
 from ai_features import views
+from ai_features.features import views as feature_views
 
 urlpatterns = [
     path("credits/packages/", views.packages, name="credits-packages"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("credits/purchases/", views.purchases, name="credits-purchases"),
     path("credits/transactions/", views.transactions, name="credits-transactions"),
     path("credits/usage/summary/", views.usage_summary_view, name="credits-usage-summary"),
+    path("credits/usage/daily/", views.usage_daily_view, name="credits-usage-daily"),
     path("credits/alerts/", views.alerts, name="credits-alerts"),
     path(
         "credits/alerts/<int:alert_id>/acknowledge/",
@@ -19,4 +21,15 @@ urlpatterns = [
     ),
     path("admin/credits/purchases/", views.admin_purchases, name="admin-credits-purchases"),
     path("webhooks/paystack/", views.paystack_webhook, name="paystack-webhook"),
+    path("features/", feature_views.features, name="features"),
+    path(
+        "features/product-description/",
+        feature_views.product_description,
+        name="feature-product-description",
+    ),
+    path(
+        "features/customer-insight/",
+        feature_views.customer_insight,
+        name="feature-customer-insight",
+    ),
 ]

@@ -16,6 +16,8 @@ from ai_features.serializers import (
     AlertFilterSerializer,
     AlertOutputSerializer,
     BalanceOutputSerializer,
+    DailyUsageFilterSerializer,
+    DailyUsageOutputSerializer,
     LedgerEntryOutputSerializer,
     PackageOutputSerializer,
     PeriodFilterSerializer,
@@ -35,7 +37,7 @@ from ai_features.services.fulfilment import Outcome, purchase_verify
 from ai_features.services.ledger import ledger_entries
 from ai_features.services.packages import packages_active
 from ai_features.services.purchases import purchase_start, purchases_list
-from ai_features.services.usage import transactions_filter, usage_summary
+from ai_features.services.usage import transactions_filter, usage_daily, usage_summary
 from ai_features.services.webhooks import webhook_receive
 from pos.errors import GatewayError
 from pos.headers import idempotency_key_from
@@ -170,6 +172,16 @@ def usage_summary_view(request):
     period.is_valid(raise_exception=True)
     summary = usage_summary(business=business, **period.validated_data)
     return Response(UsageSummaryOutputSerializer(summary).data)
+
+
+@extend_schema(**openapi.USAGE_DAILY)
+@api_view(["GET"])
+def usage_daily_view(request):
+    business = business_for_request(request)
+    period = DailyUsageFilterSerializer(data=request.query_params)
+    period.is_valid(raise_exception=True)
+    days = usage_daily(business=business, **period.validated_data)
+    return Response(DailyUsageOutputSerializer(days, many=True).data)
 
 
 @extend_schema(**openapi.ALERTS)

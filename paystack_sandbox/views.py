@@ -4,14 +4,20 @@ import json
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from paystack_sandbox import services
+from paystack_sandbox import openai_standin, services
 from paystack_sandbox.models import SandboxTransaction
 from paystack_sandbox.services import SandboxError
 
@@ -124,3 +130,38 @@ def checkout(request, access_code: str):
     if done.callback_url:
         return HttpResponseRedirect(services.callback_redirect_url(done))
     return _checkout_page(request, done, "done", action=action)
+
+
+@csrf_exempt
+def openai_chat_completions(request):
+    """`POST {AI_PROVIDER_BASE_URL}/chat/completions`, as an OpenAI-compatible server answers."""
+    if not sandbox_enabled():
+        raise Http404("The sandbox is off.")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    bearer = request.headers.get("Authorization", "")
+    if not bearer.startswith("Bearer ") or not bearer[len("Bearer ") :].strip():
+        return JsonResponse(
+            {
+                "error": {
+                    "message": "You didn't provide an API key.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            status=401,
+        )
+    try:
+        return JsonResponse(openai_standin.completion_for(_json_or_none(request)))
+    except openai_standin.StandInError as exc:
+        if isinstance(exc.body, str):
+            return HttpResponse(exc.body, status=exc.status, content_type="text/html")
+        return JsonResponse(exc.body, status=exc.status)
+
+
+def _json_or_none(request):
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        return None

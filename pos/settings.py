@@ -171,6 +171,7 @@ REST_FRAMEWORK = {
         "verify": env("THROTTLE_RATE_VERIFY", "60/min"),
         "login": env("THROTTLE_RATE_AUTH", "10/min"),
         "register": env("THROTTLE_RATE_AUTH", "10/min"),
+        "ai": env("THROTTLE_RATE_AI", "30/min"),
     },
     # 0: the client is the socket's address. Behind N trusted proxies, it is read from
     # X-Forwarded-For. (None would trust the whole header, which any client can write.)
@@ -208,6 +209,22 @@ AI_CREDIT_CURRENCY = env("AI_CREDIT_CURRENCY", "GHS")
 AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))
 AI_CREDIT_LOW_BALANCE_THRESHOLD = Decimal(env("AI_CREDIT_LOW_BALANCE_THRESHOLD", "10.00"))
 AI_CREDIT_TAXES = parse_taxes(env("AI_CREDIT_TAXES", "VAT:12.5,NHIL:2.5,GETFund:2.5"))
+
+# The LLM provider behind the AI features (section 12): any OpenAI-compatible chat-completions
+# server. Without a key the features answer 503 and charge nothing.
+AI_PROVIDER_BASE_URL = env("AI_PROVIDER_BASE_URL", "https://api.openai.com/v1").rstrip("/")
+AI_PROVIDER_API_KEY = env("AI_PROVIDER_API_KEY")
+AI_MODEL = env("AI_MODEL", "gpt-4o-mini")
+AI_PROVIDER_TIMEOUT_SECONDS = float(env("AI_PROVIDER_TIMEOUT_SECONDS", "30"))
+AI_PROVIDER_MAX_RETRIES = int(env("AI_PROVIDER_MAX_RETRIES", "1"))
+AI_MAX_OUTPUT_TOKENS = int(env("AI_MAX_OUTPUT_TOKENS", "600"))
+AI_MODEL_INPUT_USD_PER_1M = Decimal(env("AI_MODEL_INPUT_USD_PER_1M", "0.15"))
+AI_MODEL_OUTPUT_USD_PER_1M = Decimal(env("AI_MODEL_OUTPUT_USD_PER_1M", "0.60"))
+if AI_PROVIDER_TIMEOUT_SECONDS <= 0 or AI_PROVIDER_MAX_RETRIES < 0 or AI_MAX_OUTPUT_TOKENS < 1:
+    raise ImproperlyConfigured(
+        "AI_PROVIDER_TIMEOUT_SECONDS must be positive, AI_PROVIDER_MAX_RETRIES at least 0 and "
+        "AI_MAX_OUTPUT_TOKENS at least 1."
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI credits API",
@@ -247,5 +264,7 @@ LOGGING = {
         # One line per request comes from pos.middleware; Django's own would repeat it.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # The provider SDK's HTTP client logs every request at INFO; our own lines say more.
+        "httpx2": {"level": "WARNING"},
     },
 }

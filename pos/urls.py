@@ -20,5 +20,6 @@ urlpatterns = [
 if settings.PAYSTACK_SANDBOX:
     urlpatterns += [
         path("sandbox/paystack/", include("paystack_sandbox.urls")),
+        path("sandbox/openai/v1/", include("paystack_sandbox.openai_urls")),
         path("demo/", include("demo_spa.urls")),
     ]

@@ -148,6 +148,7 @@ def credits_settle(
     tokens_used: int = 0,
     cost_to_us: Decimal = ZERO,
     processing_time_ms: int | None = None,
+    provider: dict | None = None,
 ) -> AITransaction:
     """Charge the actual cost of a held use: refund any over-hold; take any excess only if the
     balance allows, else cap at the hold and record what went uncharged."""
@@ -167,8 +168,20 @@ def credits_settle(
     usage.status = Status.COMPLETED
     usage.success = True
     usage.settled_at = now
+    _provider_details_set(usage, provider)
     usage.save()
     return usage
+
+
+PROVIDER_FIELDS = {"model", "prompt_tokens", "completion_tokens", "provider_request_id"}
+
+
+def _provider_details_set(usage: AITransaction, provider: dict | None) -> None:
+    """What the AI provider reported about the call (model, token split, its request id)."""
+    for field, value in (provider or {}).items():
+        if field not in PROVIDER_FIELDS:
+            raise ValueError(f"{field!r} is not a provider detail")
+        setattr(usage, field, value)
 
 
 def _settle_held(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
@@ -200,8 +213,17 @@ def _settle_late(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
 
 
 @transaction.atomic
-def credits_release(*, hold: AITransaction, error_message: str) -> AITransaction:
-    """Return a hold after an error or timeout; the use is recorded as failed."""
+def credits_release(
+    *,
+    hold: AITransaction,
+    error_message: str,
+    tokens_used: int = 0,
+    cost_to_us: Decimal = ZERO,
+    processing_time_ms: int | None = None,
+    provider: dict | None = None,
+) -> AITransaction:
+    """Return a hold after an error or timeout; the use is recorded as failed, with whatever the
+    provider still billed us for it."""
     usage = lock_transaction(transaction_id=hold.pk)
     if usage.status != Status.PENDING:
         return usage
@@ -217,6 +239,10 @@ def credits_release(*, hold: AITransaction, error_message: str) -> AITransaction
     usage.credits_used = ZERO
     usage.error_message = error_message[:1000]
     usage.settled_at = timezone.now()
+    usage.tokens_used = tokens_used
+    usage.cost_to_us = Decimal(str(cost_to_us))
+    usage.processing_time_ms = processing_time_ms
+    _provider_details_set(usage, provider)
     usage.save()
     return usage
 

@@ -3,6 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Business
@@ -87,3 +88,43 @@ def usage_summary(
         )
     }
     return {"start": start, "end": end, "features": features, "totals": totals}
+
+
+DAILY_DEFAULT_DAYS = 30
+DAILY_MAX_DAYS = 366
+
+
+def usage_daily(*, business: Business, start: date | None = None, end: date | None = None):
+    """Per day (in the server's time zone), the credits spent and the feature calls made, with
+    the days without use as zeros so a chart can draw them; the last 30 days by default."""
+    span = timedelta(days=DAILY_DEFAULT_DAYS - 1)
+    if end is None:
+        end = max(start, timezone.localdate()) if start else timezone.localdate()
+        end = min(end, _shifted(start, span)) if start else end
+    if start is None:
+        start = _shifted(end, -span)
+    rows = (
+        transactions_filter(business=business, start=start, end=end)
+        .order_by()
+        .annotate(day=TruncDate("timestamp", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(credits=Sum("credits_used"), requests=Count("id"))
+    )
+    by_day = {row["day"]: row for row in rows}
+    days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+    return [
+        {
+            "date": day,
+            "credits": by_day[day]["credits"] if day in by_day else ZERO,
+            "requests": by_day[day]["requests"] if day in by_day else 0,
+        }
+        for day in days
+    ]
+
+
+def _shifted(day: date, by: timedelta) -> date:
+    """`day + by`, stopping at the first or last day a date can hold."""
+    try:
+        return day + by
+    except OverflowError:
+        return date.max if by > timedelta(0) else date.min
