@@ -34,11 +34,16 @@ run: export PAYSTACK_SECRET_KEY := sk_test_sandbox_local_only
 run: export PAYSTACK_PUBLIC_KEY := pk_test_sandbox_local_only
 run: export PAYSTACK_BASE_URL := http://$(HOST):$(PORT)/sandbox/paystack
 run: export PAYSTACK_SANDBOX_WEBHOOK_URL := http://$(HOST):$(PORT)/ai/api/webhooks/paystack/
-run: export AI_PROVIDER_BASE_URL := http://$(HOST):$(PORT)/sandbox/openai/v1
-run: export AI_PROVIDER_API_KEY := sk-sandbox-local-only
 run: export FRONTEND_URL := http://$(HOST):$(PORT)/demo
 run: export PAYMENT_CALLBACK_ALLOWED_HOSTS := $(HOST),localhost
 run: export CORS_ALLOWED_ORIGINS := http://$(HOST):$(PORT),http://localhost:$(PORT)
+endif
+# The AI provider follows SANDBOX unless told apart: `make run AI_SANDBOX=false` keeps the Paystack
+# sandbox but uses AI_PROVIDER_* from the environment or .env (OpenAI, Ollama, llama.cpp).
+AI_SANDBOX ?= $(SANDBOX)
+ifeq ($(AI_SANDBOX),true)
+run: export AI_PROVIDER_BASE_URL := http://$(HOST):$(PORT)/sandbox/openai/v1
+run: export AI_PROVIDER_API_KEY := sk-sandbox-local-only
 endif
 run: venv
 	$(BIN)/python manage.py migrate --noinput

@@ -251,12 +251,16 @@ def openai_json(name: str):
 
 class ProviderStandIn:
     """The LLM provider's HTTP side, served to the real `openai` SDK through an httpx
-    MockTransport: queued answers first, then `default` (a completion saying `text`)."""
+    MockTransport: queued answers first, then a completion saying `text` (or `json_text` when
+    JSON was asked for)."""
 
     def __init__(self):
         self.requests = []
         self.queue = []
         self.text = "A fine product, described."
+        self.json_text = json.dumps(
+            {"summary": "Buys often.", "segment": "regular", "recommendations": ["Say thanks"]}
+        )
         self._lock = threading.Lock()
 
     def completion(self, content, *, fixture="chat_completion.success.json", **choice):
@@ -266,8 +270,8 @@ class ProviderStandIn:
         return body
 
     def then(self, *answers):
-        """Queue answers: a dict (a 200 completion body), an (HTTP status, body) pair, or an
-        exception for the transport to raise."""
+        """Queue answers: a dict (a 200 completion body), an (HTTP status, body) pair, an
+        httpx2.Response, or an exception for the transport to raise."""
         self.queue.extend(answers)
 
     def handler(self, request):
@@ -275,9 +279,14 @@ class ProviderStandIn:
 
         with self._lock:
             self.requests.append(request)
-            answer = self.queue.pop(0) if self.queue else self.completion(self.text)
+            answer = self.queue.pop(0) if self.queue else None
+        if answer is None:
+            wants_json = "response_format" in json.loads(request.content)
+            answer = self.completion(self.json_text if wants_json else self.text)
         if isinstance(answer, BaseException):
             raise answer
+        if isinstance(answer, httpx2.Response):
+            return answer
         status, body = answer if isinstance(answer, tuple) else (200, answer)
         if isinstance(body, bytes | str):
             return httpx2.Response(status, content=body, headers={"content-type": "text/html"})

@@ -18,6 +18,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
     CreditPackage,
+    FeatureIdempotencyKey,
     PaystackWebhookEvent,
     PurchaseIdempotencyKey,
     PurchaseRefund,
@@ -247,4 +248,14 @@ class PurchaseRefundAdmin(ReadOnlyAdmin):
 class PurchaseIdempotencyKeyAdmin(ReadOnlyAdmin):
     list_display = ("key", "user", "purchase", "created_at")
     list_select_related = ("user", "purchase")
+    search_fields = ("key",)
+
+
+@admin.register(FeatureIdempotencyKey)
+class FeatureIdempotencyKeyAdmin(ReadOnlyAdmin):
+    # The stored answer holds a customer's results: support sees that a key was used, not what
+    # it returned.
+    list_display = ("key", "feature", "user", "business", "transaction", "created_at")
+    list_select_related = ("user", "business", "transaction")
+    fields = ("key", "feature", "user", "business", "transaction", "created_at")
     search_fields = ("key",)

@@ -18,6 +18,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
     CreditPackage,
+    FeatureIdempotencyKey,
     PaystackWebhookEvent,
     PurchaseIdempotencyKey,
     PurchaseRefund,
@@ -36,6 +37,7 @@ READ_ONLY = [
     PaystackWebhookEvent,
     PurchaseRefund,
     PurchaseIdempotencyKey,
+    FeatureIdempotencyKey,
 ]
 
 
@@ -89,7 +91,16 @@ def world(db):
     key = PurchaseIdempotencyKey.objects.create(
         user=ama.owner, key="idem-key-ama", fingerprint="f" * 64, purchase=pending
     )
+    feature_key = FeatureIdempotencyKey.objects.create(
+        user=kofi.owner,
+        business=kofi,
+        key="feature-key-kofi",
+        feature="customer_insight",
+        fingerprint="f" * 64,
+        answer={"result": {"summary": "Kofi's customer buys rice"}},
+    )
     return {
+        "feature_key": feature_key,
         "kofi": kofi,
         "ama": ama,
         "grant": grant,
@@ -128,6 +139,7 @@ SEARCHES = [
     (PaystackWebhookEvent, "AI-CREDIT", lambda w: {w["webhook"]}),
     (PurchaseRefund, "AI-CREDIT", lambda w: {w["refund"]}),
     (PurchaseIdempotencyKey, "idem-key", lambda w: {w["key"]}),
+    (FeatureIdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
 ]
 
 
@@ -474,3 +486,11 @@ def test_the_models_module_is_fully_covered_by_this_test_file():
         and not obj._meta.abstract
     }
     assert declared <= covered
+
+
+def test_a_stored_feature_answer_is_not_shown_to_support(admin_client, world):
+    page = admin_client.get(url(FeatureIdempotencyKey, "change", world["feature_key"].pk))
+
+    assert page.status_code == 200
+    assert b"feature-key-kofi" in page.content
+    assert b"buys rice" not in page.content

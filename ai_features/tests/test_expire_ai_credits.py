@@ -189,3 +189,34 @@ def test_a_stale_hold_on_a_balance_that_just_expired_is_reported_released(busine
     assert hold.status == "released" and "forfeited" in hold.error_message
     assert f"Stale holds released: 1 (transaction ids: {hold.id})" in out
     assert ledger_sum(business) == stored_balance(business) == 0
+
+
+def test_stored_feature_answers_are_deleted_after_24_hours(business, user):
+    from ai_features.models import FeatureIdempotencyKey
+
+    def stored(key, hours_ago, answer):
+        row = FeatureIdempotencyKey.objects.create(
+            user=user,
+            business=business,
+            key=key,
+            feature="customer_insight",
+            fingerprint="f" * 64,
+            answer=answer,
+        )
+        FeatureIdempotencyKey.objects.filter(pk=row.pk).update(
+            created_at=timezone.now() - timedelta(hours=hours_ago)
+        )
+
+    stored("old", 25, {"result": {"summary": "customer data"}})
+    stored("fresh", 23, {"result": {"summary": "customer data"}})
+    stored("abandoned", 1, None)  # a claim whose request died: no answer after an hour
+    stored("in-flight", 0, None)
+
+    output = run()
+
+    assert "Stored AI answers deleted: 2" in output
+    assert set(FeatureIdempotencyKey.objects.values_list("key", flat=True)) == {
+        "fresh",
+        "in-flight",
+    }
+    assert "Stored AI answers deleted: 0" in run()

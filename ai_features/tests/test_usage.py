@@ -197,3 +197,73 @@ def test_a_to_date_includes_its_last_second_and_not_the_next_day(api, business):
     found = ids(api.get(TRANSACTIONS, {"to": "2026-01-30", "from": "2026-01-30"}))
 
     assert found == [last_second.id]
+
+
+DAILY = "/ai/api/credits/usage/daily/"
+
+
+def test_daily_usage_gives_every_day_of_the_period_with_zeros(api, history):
+    response = api.get(DAILY, {"from": "2026-01-04", "to": "2026-01-10"})
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"date": "2026-01-04", "credits": 0.0, "requests": 0},
+        {"date": "2026-01-05", "credits": 2.5, "requests": 1},
+        {"date": "2026-01-06", "credits": 0.0, "requests": 1},  # a failed call costs nothing
+        {"date": "2026-01-07", "credits": 0.0, "requests": 0},
+        {"date": "2026-01-08", "credits": 0.0, "requests": 0},
+        {"date": "2026-01-09", "credits": 0.0, "requests": 0},
+        {"date": "2026-01-10", "credits": 2.0, "requests": 1},
+    ]
+
+
+def test_daily_usage_defaults_to_the_last_30_days_ending_today(api, business):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    AITransaction.objects.create(
+        business=business, feature="customer_insight", credits_used=Decimal("2.00")
+    )
+
+    days = api.get(DAILY).json()
+
+    assert len(days) == 30
+    assert days[-1] == {"date": today.isoformat(), "credits": 2.0, "requests": 1}
+    assert sum(day["requests"] for day in days) == 1
+
+
+def test_daily_usage_from_alone_spans_30_days_and_to_alone_ends_there(api, history):
+    assert len(api.get(DAILY, {"from": "2026-01-01"}).json()) == 30
+    ending = api.get(DAILY, {"to": "2026-01-10"}).json()
+    assert (ending[0]["date"], ending[-1]["date"]) == ("2025-12-12", "2026-01-10")
+
+
+def test_daily_usage_is_per_business(history, client_for):
+    stranger = make_user()
+    make_business(owner=stranger)
+
+    days = client_for(stranger).get(DAILY, {"from": "2026-01-01", "to": "2026-01-31"}).json()
+
+    assert {day["requests"] for day in days} == {0}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "2026-01-10", "to": "2026-01-09"},
+        {"from": "2025-01-01", "to": "2026-01-02"},  # 367 days; 366 is the most
+        {"from": "yesterday"},
+        {"to": "2026-01-01T10:00:00"},  # whole days only
+    ],
+)
+def test_bad_daily_periods_are_400(api, business, query):
+    response = api.get(DAILY, query)
+
+    assert response.status_code == 400
+
+
+def test_the_extreme_dates_do_not_overflow(api, business):
+    assert api.get(DAILY, {"to": "0001-01-05"}).status_code == 200
+    assert len(api.get(DAILY, {"from": "2025-01-01", "to": "2026-01-01"}).json()) == 366
+    # From alone never runs past today; a future day is just that day.
+    assert len(api.get(DAILY, {"from": "9999-12-30"}).json()) == 1

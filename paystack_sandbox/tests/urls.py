@@ -6,8 +6,10 @@ from pos.urls import handler404, handler500  # noqa: F401
 from pos.urls import urlpatterns as project_urlpatterns
 
 SANDBOX_PREFIX = "sandbox/paystack/"
+OPENAI_PREFIX = "sandbox/openai/v1/"
 
 urlpatterns = [
-    *(p for p in project_urlpatterns if str(p.pattern) != SANDBOX_PREFIX),
+    *(p for p in project_urlpatterns if str(p.pattern) not in {SANDBOX_PREFIX, OPENAI_PREFIX}),
     path(SANDBOX_PREFIX, include("paystack_sandbox.urls")),
+    path(OPENAI_PREFIX, include("paystack_sandbox.openai_urls")),
 ]

@@ -77,12 +77,12 @@ def in_test_transaction():
 
 
 @pytest.fixture
-def member(db, paystack_settings, in_test_transaction, monkeypatch):
+def member(db, paystack_settings, in_test_transaction, monkeypatch, llm):
     """A member of a business with credits and a purchase Paystack's stand-in calls paid."""
     monkeypatch.setattr(
         SimpleRateThrottle,
         "THROTTLE_RATES",
-        {scope: "100000/min" for scope in ("purchase", "verify", "login", "register")},
+        {scope: "100000/min" for scope in ("purchase", "verify", "login", "register", "ai")},
     )
     business = make_business()
     credits_add(business=business, amount="50", kind="grant")

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ai_features.features.idempotency import answers_purge
 from ai_features.services.expiry import (
     credits_expire_due,
     expiring_soon_warn,
@@ -12,8 +13,9 @@ from ai_features.services.expiry import (
 
 class Command(BaseCommand):
     help = (
-        "For cron: expire due balances, warn of credits expiring within 7 days, and release "
-        "holds left pending. Safe to run again."
+        "For cron: expire due balances, warn of credits expiring within 7 days, release "
+        "holds left pending, and delete AI feature answers kept for replay past 24 hours. "
+        "Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -36,7 +38,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Expired balances: {len(expired)}{_ids(expired, 'business')}")
         self.stdout.write(f"Expiring-soon alerts: {len(warned)}{_ids(warned, 'business')}")
+        purged = answers_purge(now=now)
         self.stdout.write(f"Stale holds released: {len(released)}{_ids(released, 'transaction')}")
+        self.stdout.write(f"Stored AI answers deleted: {purged}")
 
 
 def _ids(ids: list[int], what: str) -> str:

@@ -1,0 +1,65 @@
+"""Feature calls racing on PostgreSQL: threads, each with its own connection, through the API."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from ai_features.models import AITransaction, CreditLedgerEntry
+from conftest import grant_credits, ledger_sum, make_business, run_in_threads, stored_balance
+from conftest import token_client as client_of
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_20_concurrent_descriptions_against_30_credits_let_exactly_12_through(catalogue, llm):
+    business = make_business()
+    grant_credits(business, 30)
+    statuses = []
+    lock = threading.Lock()
+
+    def call(index):
+        response = client_of(business.owner).post(
+            "/ai/api/features/product-description/",
+            {"product_name": f"Item {index}"},
+            format="json",
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    run_in_threads(20, call)
+
+    assert sorted(statuses) == [200] * 12 + [402] * 8
+    assert len(llm.requests) == 12  # a refused call never reached the provider
+    assert stored_balance(business) == Decimal("0.00") == ledger_sum(business)
+    completed = AITransaction.objects.filter(business=business, status="completed")
+    assert completed.count() == 12
+    assert not AITransaction.objects.filter(status="pending").exists()
+    running = Decimal("0")
+    for entry in CreditLedgerEntry.objects.filter(business=business).order_by("id"):
+        running += entry.amount
+        assert entry.balance_after == running >= 0  # no lost update, never an overdraft
+
+
+def test_one_idempotency_key_raced_by_10_threads_calls_the_provider_once(catalogue, llm):
+    business = make_business()
+    grant_credits(business, 30)
+    answers = []
+    lock = threading.Lock()
+
+    def call(index):
+        response = client_of(business.owner).post(
+            "/ai/api/features/product-description/",
+            {"product_name": "Same"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="one-click",
+        )
+        with lock:
+            answers.append(response.status_code)
+
+    run_in_threads(10, call)
+
+    # The first claims the key; the rest see it in progress (409) or replay the answer (200).
+    assert answers.count(200) >= 1 and set(answers) <= {200, 409}
+    assert len(llm.requests) == 1
+    assert stored_balance(business) == Decimal("27.50") == ledger_sum(business)

@@ -1,0 +1,160 @@
+"""The OpenAI stand-in of `make run`: the real SDK reads its answers, and the AI features work
+against it end to end."""
+
+import json
+
+import httpx2
+import openai
+import pytest
+from django.test import Client
+
+from ai_features.features import provider, services
+from ai_features.models import AITransaction
+from conftest import grant_credits, ledger_sum, stored_balance
+from paystack_sandbox import openai_standin
+
+pytestmark = [pytest.mark.urls("paystack_sandbox.tests.urls"), pytest.mark.django_db]
+PATH = "/sandbox/openai/v1/chat/completions"
+
+
+def through_django(request: httpx2.Request) -> httpx2.Response:
+    """Hand the SDK's request to the Django test client, as if over HTTP."""
+    answer = Client().generic(
+        request.method,
+        request.url.path,
+        request.content,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=request.headers.get("authorization", ""),
+    )
+    return httpx2.Response(
+        answer.status_code, content=answer.content, headers={"content-type": answer["Content-Type"]}
+    )
+
+
+@pytest.fixture
+def sdk_on_sandbox(settings, monkeypatch):
+    settings.AI_PROVIDER_API_KEY = "sk-sandbox-local-only"
+    settings.AI_PROVIDER_BASE_URL = "http://testserver/sandbox/openai/v1"
+    settings.AI_PROVIDER_MAX_RETRIES = 0
+
+    def client():
+        transport = httpx2.MockTransport(through_django)
+        return provider.ProviderClient(http_client=openai.DefaultHttpxClient(transport=transport))
+
+    monkeypatch.setattr(services, "provider_client", client)
+    return client
+
+
+def ask(body, key="Bearer sk-sandbox"):
+    return Client().post(PATH, body, content_type="application/json", HTTP_AUTHORIZATION=key)
+
+
+def product(**fields):
+    return {"product_name": "Kente scarf", "tone": "friendly", "max_words": 120, **fields}
+
+
+def chat(user_fields, **extra):
+    return {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "rules"},
+            {"role": "user", "content": json.dumps(user_fields)},
+        ],
+        **extra,
+    }
+
+
+def test_the_sdk_reads_a_deterministic_description_with_realistic_usage(sdk_on_sandbox):
+    messages = chat(product(features=["hand-woven", "cotton"], category="Accessories"))
+
+    first = sdk_on_sandbox().chat_complete(messages=messages["messages"])
+    second = sdk_on_sandbox().chat_complete(messages=messages["messages"])
+
+    assert first.text == second.text
+    assert first.text.startswith("Say hello to the Kente scarf, a standout in accessories.")
+    assert "hand-woven and cotton" in first.text
+    assert first.prompt_tokens == openai_standin.tokens_in("rules") + openai_standin.tokens_in(
+        messages["messages"][1]["content"]
+    )
+    assert first.total_tokens == first.prompt_tokens + first.completion_tokens
+
+
+def test_the_word_limit_is_kept():
+    body = ask(chat(product(max_words=20))).json()
+
+    assert len(body["choices"][0]["message"]["content"].split()) == 20
+
+
+def test_json_is_answered_when_json_is_asked_for():
+    history = {
+        "customer_name": "Ama",
+        "purchases": [
+            {"item": "Rice", "quantity": "2", "amount": "180.00", "date": "2026-10-02"},
+            {"item": "Oil", "quantity": "1", "amount": "45.50", "date": "2026-11-01"},
+        ],
+    }
+
+    body = ask(chat(history, response_format={"type": "json_object"})).json()
+
+    insight = json.loads(body["choices"][0]["message"]["content"])
+    assert insight["segment"] == "regular"
+    assert "GHS 225.50" in insight["summary"] and "2026-10-02" in insight["summary"]
+    assert len(insight["recommendations"]) >= 1
+
+
+def test_the_features_work_end_to_end_against_the_sandbox(sdk_on_sandbox, business, api):
+    grant_credits(business, 5)
+
+    described = api.post("/ai/api/features/product-description/", product(), format="json")
+    insight = api.post(
+        "/ai/api/features/customer-insight/",
+        {"purchases": [{"item": "Rice", "quantity": 1, "amount": 90, "date": "2026-11-01"}]},
+        format="json",
+    )
+
+    assert described.status_code == 200, described.json()
+    assert insight.status_code == 200, insight.json()
+    assert insight.json()["result"]["segment"] == "new"
+    assert insight.json()["balance"] == 0.5
+    assert AITransaction.objects.filter(success=True).count() == 2
+    assert stored_balance(business) == ledger_sum(business)
+
+
+@pytest.mark.parametrize(
+    ("marker", "status", "code"),
+    [
+        ("[sandbox:500]", 502, "ai_provider_error"),
+        ("[sandbox:429]", 502, "ai_provider_error"),
+        ("[sandbox:refuse]", 502, "ai_provider_error"),
+        ("[sandbox:garbage]", 502, "ai_provider_error"),
+    ],
+)
+def test_markers_make_it_fail_as_providers_do_and_nothing_is_charged(
+    sdk_on_sandbox, business, api, marker, status, code
+):
+    grant_credits(business, 5)
+
+    response = api.post(
+        "/ai/api/features/product-description/", product(product_name=marker), format="json"
+    )
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert stored_balance(business) == 5
+
+
+def test_no_bearer_key_is_401_in_openais_shape():
+    response = ask(chat(product()), key="")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize("body", [{}, {"model": "m"}, {"model": "m", "messages": "hi"}])
+def test_a_malformed_request_is_400(body):
+    assert ask(body).status_code == 400
+
+
+def test_it_is_404_when_the_sandbox_is_off(settings):
+    settings.PAYSTACK_SANDBOX = False
+
+    assert ask(chat(product())).status_code == 404
