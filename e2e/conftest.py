@@ -1,5 +1,5 @@
 """A live server for the browser test: `runserver` in its own process on a fresh SQLite file,
-with the Paystack sandbox on, exactly as `make run` starts it."""
+with the Paystack sandbox and the AI provider stand-in on, exactly as `make run` starts them."""
 
 import os
 import shutil
@@ -36,10 +36,11 @@ def live_app(tmp_path_factory):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
+    # AI_ too: a developer's real provider key must never reach the test (nor their prices).
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PAYSTACK_", "DATABASE_", "PYTEST", "THROTTLE_"))
+        if not key.startswith(("DJANGO_", "PAYSTACK_", "DATABASE_", "PYTEST", "THROTTLE_", "AI_"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="pos.settings",
@@ -50,6 +51,9 @@ def live_app(tmp_path_factory):
         PAYSTACK_PUBLIC_KEY="pk_test_e2e_sandbox",
         PAYSTACK_BASE_URL=f"{base}/sandbox/paystack",
         PAYSTACK_SANDBOX_WEBHOOK_URL=f"{base}/ai/api/webhooks/paystack/",
+        # The sandbox's stand-in answers the AI provider's API, deterministically.
+        AI_PROVIDER_BASE_URL=f"{base}/sandbox/openai/v1",
+        AI_PROVIDER_API_KEY="sk-sandbox-e2e",
         FRONTEND_URL=f"{base}/demo",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         # Whatever a developer's .env says, the demo's own origin is the one that counts here.

@@ -60,6 +60,9 @@
     buying: false,
   };
 
+  // The AI tools panel (ai_tools.js), created in start(); null if that script did not load.
+  var aiTools = null;
+
   // ---- small helpers ------------------------------------------------------
 
   function $(id) {
@@ -119,6 +122,8 @@
     if (forgetBusiness) storageSet(BUSINESS_KEY, "");
     state.me = null;
     state.lastPurchase = null;
+    // Forms are emptied only on logout: after an expired session the same user logs back in.
+    if (aiTools) aiTools.reset(Boolean(forgetBusiness));
   }
 
   function toNumber(value) {
@@ -483,6 +488,7 @@
 
   function route() {
     stopPolling();
+    if (aiTools) aiTools.reset(false);
     var run = (state.routeRun += 1);
     var callback = isCallbackPage();
     $("callback-section").hidden = !callback;
@@ -622,7 +628,12 @@
       loadPurchases(),
       loadTransactions(),
       loadAlerts(),
+      aiTools ? aiTools.load() : null,
     ]);
+  }
+
+  function showBalance(balance) {
+    $("balance-amount").textContent = fixed2(balance) + " credits";
   }
 
   function loadBalance() {
@@ -639,7 +650,7 @@
         return;
       }
       var data = res.data || {};
-      amount.textContent = fixed2(data.balance) + " credits";
+      showBalance(data.balance);
       if (data.expires_at) {
         var past = new Date(data.expires_at).getTime() <= Date.now();
         expiry.textContent = (past ? "Expired " : "Expires ") + dateOnly(data.expires_at);
@@ -1090,7 +1101,28 @@
 
   // ---- start ------------------------------------------------------------------
 
+  function startAITools() {
+    if (!window.AITools) return null;
+    return window.AITools.create({
+      api: api,
+      el: el,
+      fixed2: fixed2,
+      toNumber: toNumber,
+      humanize: humanize,
+      newIdempotencyKey: newIdempotencyKey,
+      errorSummary: errorSummary,
+      tryAgainIn: tryAgainIn,
+      setBusy: setBusy,
+      showBalance: showBalance,
+      // A feature call moves the balance, writes the usage log and may raise a low-balance alert.
+      refreshAccount: function () {
+        return Promise.all([loadBalance(), loadTransactions(), loadAlerts()]);
+      },
+    });
+  }
+
   function start() {
+    aiTools = startAITools();
     $("login-form").addEventListener("submit", onLogin);
     $("register-form").addEventListener("submit", onRegister);
     $("logout-button").addEventListener("click", onLogout);
