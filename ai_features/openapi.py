@@ -58,7 +58,7 @@ GATEWAY_ERRORS = {
     503: error("Payments are not configured (`payment_gateway_not_configured`)."),
     504: error("Paystack did not answer in time (`payment_gateway_timeout`)."),
 }
-REFERENCE = "AI-CREDIT-1763700000000-9F2C4B1A"
+REFERENCE = "AI-CREDIT-1763700000000-9f2c4b1a"
 
 PACKAGES = {"responses": {200: PackageOutputSerializer(many=True), 401: UNAUTHENTICATED}}
 BALANCE = business_scoped(responses={200: BalanceOutputSerializer})
