@@ -96,6 +96,11 @@ PURCHASE = business_scoped(
             value={"package": "custom", "custom_amount": 150.0, "payment_method": "card"},
         ),
         OpenApiExample(
+            "Checkout narrowed to card only",
+            request_only=True,
+            value={"package": "starter", "payment_method": "card", "channels": ["card"]},
+        ),
+        OpenApiExample(
             "Checkout opened",
             response_only=True,
             status_codes=["201"],
@@ -103,6 +108,7 @@ PURCHASE = business_scoped(
                 "authorization_url": "https://checkout.paystack.com/nkdks46nymizns7",
                 "access_code": "nkdks46nymizns7",
                 "reference": REFERENCE,
+                "amount": 94.0,
                 "invoice": {
                     "base_amount": 80.0,
                     "taxes": [

@@ -13,6 +13,20 @@ from pos.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 
 logger = logging.getLogger(__name__)
 
+# The names Paystack's initialize takes in `channels` (its API reference lists these).
+CHANNELS = (
+    "card",
+    "bank",
+    "bank_transfer",
+    "mobile_money",
+    "ussd",
+    "qr",
+    "eft",
+    "apple_pay",
+    "capitec_pay",
+    "payattitude",
+)
+
 
 class PaystackError(GatewayError):
     """Base of every Paystack failure; keeps the HTTP status and Paystack's error code if any."""
@@ -123,9 +137,11 @@ class PaystackService:
         currency: str,
         reference: str,
         callback_url: str,
-        channels: list[str],
         metadata: dict,
+        channels: list[str] | None = None,
     ) -> dict:
+        """Open a checkout. Without `channels` Paystack offers every channel the business has
+        (card, mobile money, bank transfer, ...) and the payer picks one."""
         _require_pesewas(amount)
         payload = {
             "email": email,
@@ -133,9 +149,10 @@ class PaystackService:
             "currency": currency,
             "reference": reference,
             "callback_url": callback_url,
-            "channels": channels,
             "metadata": metadata,
         }
+        if channels is not None:
+            payload["channels"] = channels
         return self._request("POST", "/transaction/initialize", dict, json=payload)
 
     def verify_transaction(self, *, reference: str) -> dict:
