@@ -58,7 +58,10 @@ class BusinessAICredits(models.Model):
     balance = models.DecimalField(**MONEY, default=0)
     expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # When these credits were first created (the seed's meaning); the expiry clock runs from
+    # the last top-up instead.
     purchased_at = models.DateTimeField(null=True, blank=True)
+    last_topped_up_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Alert bookkeeping: low_balance fires once until a top-up lifts the balance back up, and
     # expiring_soon once per expiry date.
