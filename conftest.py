@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(
         reason="needs PostgreSQL: SQLite has no row locks (select_for_update) and serialises "
-        "writers, so this concurrency test would prove nothing. Set DATABASE_URL to PostgreSQL."
+        "writers, so a concurrency test would prove nothing there, and SQL the ops run on "
+        "production must be tested on PostgreSQL. Set DATABASE_URL to PostgreSQL."
     )
     for item in items:
         if "postgres" in item.keywords:

@@ -1,6 +1,7 @@
 """AI credits: packages, balances, purchases, usage, alerts and the ledger (design section 6).
 
-Money and credits are Decimal(12, 2). Every invariant that can be is a database constraint.
+Money and credits are Decimal(12, 2). Every invariant that can be is a database constraint. The
+four tables the seed's ops queries read keep the seed's names (`db_table`).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -69,6 +70,7 @@ class BusinessAICredits(models.Model):
     expiry_warned_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "business_ai_credits"
         verbose_name_plural = "business AI credits"
         constraints = [
             models.UniqueConstraint(
@@ -126,6 +128,7 @@ class AICreditPurchase(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "ai_credit_purchases"
         ordering = ["-purchased_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -219,6 +222,7 @@ class AITransaction(models.Model):
     )
 
     class Meta:
+        db_table = "ai_transactions"
         ordering = ["-timestamp", "-id"]
         indexes = [models.Index(fields=["business", "-timestamp"], name="transaction_recent")]
         constraints = [
@@ -251,6 +255,7 @@ class AIUsageAlert(models.Model):
     acknowledged = models.BooleanField(default=False)
 
     class Meta:
+        db_table = "ai_usage_alerts"
         ordering = ["-sent_at", "-id"]
 
     def __str__(self):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.apps import apps
 
-from ai_features.models import BusinessAICredits, CreditLedgerEntry
+from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from conftest import make_business
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +79,32 @@ def test_backfill_leaves_inactive_rows_and_rows_without_top_ups_as_they_were():
     lonely.refresh_from_db()
     assert (old.purchased_at, old.last_topped_up_at) == (T0, T0)
     assert lonely.purchased_at == lonely.last_topped_up_at == T0 + timedelta(days=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renaming_to_the_seeds_table_names_keeps_every_row():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("ai_features", "0009_balance_last_topped_up_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        shop = make_business()
+        old.get_model("ai_features", "BusinessAICredits").objects.create(
+            business_id=shop.pk, balance=42, is_active=True
+        )
+        old.get_model("ai_features", "AIUsageAlert").objects.create(
+            business_id=shop.pk, alert_type="low_balance", current_balance=1
+        )
+        old_tables = set(connection.introspection.table_names())
+        assert {"ai_features_businessaicredits", "ai_features_aiusagealert"} <= old_tables
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    tables = set(connection.introspection.table_names())
+    assert "ai_features_businessaicredits" not in tables
+    assert BusinessAICredits.objects.get(business=shop).balance == 42
+    assert AIUsageAlert.objects.get(business=shop).alert_type == "low_balance"
