@@ -53,7 +53,8 @@ def business_for_request(request) -> Business:
     memberships = BusinessMembership.objects.filter(user=request.user).select_related("business")
     header = request.META.get(BUSINESS_HEADER, "").strip()
     if header:
-        if not header.isdigit() or int(header) > MAX_ID:
+        # isdigit() alone also takes "²" or "٣", which int() then refuses or reads as a number.
+        if not (header.isascii() and header.isdigit()) or int(header) > MAX_ID:
             raise InvalidBusinessId()
         membership = memberships.filter(business_id=int(header)).first()
         if membership is None:
