@@ -187,6 +187,36 @@ def charge_success_body(reference: str, amount: int, currency: str = "GHS") -> b
     return json.dumps(payload).encode()
 
 
+# Amount literals no genuine Paystack event carries, as raw JSON; None leaves the key out.
+# Python's json reads the bare NaN, Infinity and 1e400 as non-finite floats.
+BAD_AMOUNTS = [
+    pytest.param(b'"NaN"', id="NaN-string"),
+    pytest.param(b"NaN", id="NaN-token"),
+    pytest.param(b"-Infinity", id="minus-infinity-token"),
+    pytest.param(b"-100", id="negative"),
+    pytest.param(b'"-9400"', id="negative-string"),
+    pytest.param(b"0", id="zero"),
+    pytest.param(None, id="missing"),
+    pytest.param(b"null", id="null"),
+    pytest.param(b'"94.00"', id="cedis-string"),
+    pytest.param(b"9400.0", id="float"),
+    pytest.param(b"1e400", id="huge-float"),
+    pytest.param(b"1" + b"0" * 30, id="huge-int"),
+    pytest.param(b'"' + b"9" * 30 + b'"', id="huge-string"),
+    pytest.param(b"true", id="bool"),
+    pytest.param(b'{"value": 9400}', id="object"),
+]
+
+
+def with_amount(payload: dict, literal: bytes | None) -> bytes:
+    """`payload` as JSON bytes with its data.amount replaced by a raw literal (or left out)."""
+    if literal is None:
+        del payload["data"]["amount"]
+        return json.dumps(payload).encode()
+    payload["data"]["amount"] = "__AMOUNT__"
+    return json.dumps(payload).encode().replace(b'"__AMOUNT__"', literal)
+
+
 def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
     headers = {}
     if signature == "sign":

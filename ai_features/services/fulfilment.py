@@ -16,7 +16,7 @@ from accounts.models import Business
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
 from ai_features.services.credits import balance_get, credits_add
 from ai_features.services.locks import lock_purchase
-from ai_features.services.money import ZERO, to_pesewas
+from ai_features.services.money import ZERO, pesewas_parse, to_pesewas
 from ai_features.services.paystack import PaystackNotFound, PaystackService
 from ai_features.services.refunds import refunded_share
 
@@ -53,9 +53,9 @@ def _mismatch(purchase: AICreditPurchase, data: dict) -> str:
     if str(data.get("reference", "")) != purchase.payment_reference:
         return "the reference does not match"
     try:
-        paid = int(str(data.get("amount")).strip())
+        paid = pesewas_parse(data.get("amount"))
     except ValueError:
-        return "the amount is missing"
+        return "the amount is missing or not a whole positive number of pesewas"
     if paid != to_pesewas(purchase.total_amount):
         return f"paid {paid} pesewas, expected {to_pesewas(purchase.total_amount)}"
     if str(data.get("currency", "")).upper() != purchase.currency:

@@ -2,7 +2,9 @@
 
 import hashlib
 import hmac
+import json
 import logging
+import math
 import time
 from urllib.parse import quote
 
@@ -108,6 +110,18 @@ def _error_for(status: int, body) -> PaystackError | None:
     return None
 
 
+def json_loads_finite(raw: bytes | str):
+    """JSON as Paystack sends it, except that NaN, Infinity and floats beyond a double stay as
+    their own text: Python's json reads them as non-finite floats, which a PostgreSQL JSON
+    column refuses (a 500 where a rejection was due)."""
+
+    def finite_or_text(text: str):
+        value = float(text)
+        return value if math.isfinite(value) else text
+
+    return json.loads(raw, parse_constant=str, parse_float=finite_or_text)
+
+
 def _require_pesewas(amount) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"amount must be an int number of pesewas, not {type(amount).__name__}")
@@ -201,7 +215,7 @@ class PaystackService:
                 raise PaystackConnectionError() from exc
             status = response.status_code
             try:
-                body = response.json()
+                body = json_loads_finite(response.content)
             except ValueError:
                 body = None
             error = _error_for(status, body)

@@ -1,6 +1,5 @@
 """Paystack webhooks: store the raw delivery, check its signature, then dispatch by event."""
 
-import json
 import logging
 
 from django.utils import timezone
@@ -8,7 +7,8 @@ from django.utils import timezone
 from ai_features.models import AICreditPurchase, PaystackWebhookEvent
 from ai_features.services.fulfilment import Outcome as Settled
 from ai_features.services.fulfilment import purchase_fulfil
-from ai_features.services.paystack import PaystackService
+from ai_features.services.money import pesewas_parse
+from ai_features.services.paystack import PaystackService, json_loads_finite
 from ai_features.services.refunds import purchase_refund_apply
 
 logger = logging.getLogger(__name__)
@@ -22,11 +22,32 @@ SETTLED_TO_RESULT = {
 }
 
 
+def shown(value, limit: int = 40) -> str:
+    """A gateway value as a detail line shows it: repr, so control characters stay escaped."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _purchase_by_reference(reference: str) -> AICreditPurchase | None:
     return AICreditPurchase.objects.filter(payment_reference=reference).first()
 
 
+def _amount_problem(data: dict) -> str:
+    """Why the event's amount cannot be money (then the event is rejected), or "".
+
+    Rejected, not an error: the gateway retries anything but 200, and a bad amount stays bad."""
+    if "amount" not in data:
+        return "Rejected: the event has no amount."
+    try:
+        pesewas_parse(data["amount"])
+    except ValueError as exc:
+        return f"Rejected: amount {shown(data['amount'])} is {exc}."
+    return ""
+
+
 def _on_charge_success(data: dict) -> tuple[str, str]:
+    if problem := _amount_problem(data):
+        return Result.REJECTED, problem
     purchase = _purchase_by_reference(str(data.get("reference", "")))
     if purchase is None:
         return Result.UNKNOWN_REFERENCE, "No purchase has this reference."
@@ -35,6 +56,8 @@ def _on_charge_success(data: dict) -> tuple[str, str]:
 
 
 def _on_refund_processed(data: dict) -> tuple[str, str]:
+    if problem := _amount_problem(data):
+        return Result.REJECTED, problem
     purchase = _purchase_by_reference(str(data.get("transaction_reference", "")))
     if purchase is None:
         return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
@@ -80,7 +103,7 @@ def _storable(raw_body: bytes) -> str:
 
 def _parse(raw_body: bytes) -> tuple[str, dict] | None:
     try:
-        payload = json.loads(raw_body)
+        payload = json_loads_finite(raw_body)
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):

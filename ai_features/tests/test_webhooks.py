@@ -8,6 +8,7 @@ from django.test import Client
 
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, PaystackWebhookEvent
 from conftest import (
+    BAD_AMOUNTS,
     charge_success_body,
     deliver_webhook,
     ledger_sum,
@@ -16,6 +17,7 @@ from conftest import (
     paystack_raw,
     sign,
     stored_balance,
+    with_amount,
 )
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +109,44 @@ def test_a_string_amount_and_lowercase_currency_are_the_same_payment(
 
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed"
+
+
+@pytest.mark.parametrize("literal", BAD_AMOUNTS)
+def test_a_signed_charge_with_a_bad_amount_is_rejected_with_200(
+    client, business, paystack_settings, literal
+):
+    """Regression: NaN or a negative amount answered 500, so Paystack would retry forever."""
+    purchase = make_purchase(business)
+    payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
+
+    response = deliver_webhook(client, with_amount(payload, literal))
+
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "outcome": "rejected"}
+    delivery = PaystackWebhookEvent.objects.get()
+    assert delivery.outcome == "rejected" and delivery.signature_valid
+    assert "amount" in delivery.detail
+    assert delivery.reference == purchase.payment_reference
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "pending" and purchase.gateway_response is None
+    assert not CreditLedgerEntry.objects.exists()
+
+
+def test_nan_elsewhere_in_a_signed_charge_is_stored_as_text_and_credits(
+    client, business, paystack_settings
+):
+    purchase = make_purchase(business)
+    payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
+    payload["data"]["fees"] = "__FEES__"
+    raw = json.dumps(payload).encode().replace(b'"__FEES__"', b"NaN")
+
+    response = deliver_webhook(client, raw)
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "completed"
+    assert purchase.gateway_response["fees"] == "NaN"
+    assert stored_balance(business) == Decimal("100.00")
 
 
 def test_a_missing_signature_is_400_and_changes_nothing(client, business, paid):
