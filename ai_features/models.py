@@ -361,7 +361,8 @@ class PurchaseRefund(models.Model):
 
 
 class PaystackWebhookEvent(models.Model):
-    """Every webhook delivery, stored raw before anything else happens, for audit."""
+    """Every webhook delivery, stored before it is acted on, for audit: a signed body whole (up
+    to 64 KB), an unsigned one only as its first 1 KB, its size and its sha256."""
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -381,6 +382,8 @@ class PaystackWebhookEvent(models.Model):
     event = models.CharField(max_length=60, blank=True, db_index=True)
     reference = models.CharField(max_length=100, blank=True, db_index=True)
     raw_body = models.TextField()
+    body_size = models.PositiveIntegerField(null=True, blank=True)  # null: stored before these
+    body_sha256 = models.CharField(max_length=64, blank=True)
     signature_valid = models.BooleanField(default=False)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
