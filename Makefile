@@ -36,7 +36,6 @@ run: export CORS_ALLOWED_ORIGINS := http://$(HOST):$(PORT),http://localhost:$(PO
 endif
 run: venv
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py setup_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -45,7 +44,6 @@ serve: export DEBUG := false
 serve: export PAYSTACK_SANDBOX := false
 serve: venv
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn pos.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--timeout 30 --graceful-timeout 20 --forwarded-allow-ips '*'

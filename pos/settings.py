@@ -151,7 +151,7 @@ if DEBUG:  # the development server serves files straight from the apps, no coll
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 # Throttle counters live in PostgreSQL with everything else, so every instance behind the load
-# balancer counts against the same limits (`createcachetable` makes the table).
+# balancer counts against the same limits (migration accounts 0002 makes the table).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
