@@ -73,8 +73,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "ai_features",
-    "paystack_sandbox",
-    "demo_spa",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +207,11 @@ PAYSTACK_TIMEOUT_SECONDS = float(env("PAYSTACK_TIMEOUT_SECONDS", "10"))
 # demo page at /demo/ only when this is on. `make run` turns it on; production never does.
 PAYSTACK_SANDBOX = env_bool("PAYSTACK_SANDBOX", False)
 PAYSTACK_SANDBOX_WEBHOOK_URL = env("PAYSTACK_SANDBOX_WEBHOOK_URL")
+# Installed only with the sandbox on, so a production database never gets their tables. The
+# sandbox app refuses to start with a live key of either gateway (paystack_sandbox.apps).
+SANDBOX_APPS = ["paystack_sandbox", "demo_spa"]
+if PAYSTACK_SANDBOX:
+    INSTALLED_APPS += SANDBOX_APPS
 
 AI_CREDIT_CURRENCY = env("AI_CREDIT_CURRENCY", "GHS")
 AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))

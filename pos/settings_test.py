@@ -1,4 +1,6 @@
-"""Settings for the test suite: production settings plus a throwaway key and fast hashing."""
+"""Settings for the test suite: production settings plus a throwaway key and fast hashing, and
+the sandbox apps installed (their tests need their tables and templates) while PAYSTACK_SANDBOX
+stays off: each sandbox test switches it on itself."""
 
 import os
 
@@ -13,3 +15,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True  # tests run without collectstatic
+INSTALLED_APPS = [*INSTALLED_APPS, *(a for a in SANDBOX_APPS if a not in INSTALLED_APPS)]  # noqa: F405
