@@ -31,9 +31,10 @@ def business_register(
     return token, business
 
 
-def token_obtain(*, username: str, password: str) -> Token:
+def token_obtain(*, request, username: str, password: str) -> Token:
     """Return the user's API token, creating it on first login."""
-    user = authenticate(username=username, password=password)
+    # django-axes, the first authentication backend, needs the request to see who is trying.
+    user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
     token, _ = Token.objects.get_or_create(user=user)

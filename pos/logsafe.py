@@ -17,3 +17,9 @@ def loggable(value, limit: int = LIMIT) -> str:
     text = text[:limit]
     shown = text if PLAIN.fullmatch(text) else repr(text)
     return shown + "..." if cut else shown
+
+
+def axes_client_str(username, ip_address, user_agent, path_info, request) -> str:
+    """Who django-axes says failed or was locked out, for its log lines: the address and path
+    only (the username stays out of the logs, as axes does by default), each `loggable`."""
+    return f"ip={loggable(ip_address or '-')} path={loggable(path_info or '-', limit=200)}"

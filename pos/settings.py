@@ -4,6 +4,7 @@
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "ai_features",
 ]
@@ -88,6 +90,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns an admin login it locked out into its 429 answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 # Bodies over 1 MB get 413 (pos.middleware.RequestSizeLimitMiddleware); Paystack's webhooks and
@@ -187,6 +197,16 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
+# /admin/login/ locks out a client IP, and separately a username, after AXES_FAILURE_LIMIT
+# wrong passwords, for AXES_COOLOFF_MINUTES (answered 429). The API login has its own per-IP
+# throttle (THROTTLE_RATE_AUTH); its failures are counted here too, but only the admin locks.
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_ONLY_ADMIN_SITE = True
+AXES_CLIENT_IP_CALLABLE = "pos.throttling.client_ip"  # as the throttles see it (NUM_PROXIES)
+AXES_CLIENT_STR_CALLABLE = "pos.logsafe.axes_client_str"
+
 # --- The product ---------------------------------------------------------------------------
 
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:5173").rstrip("/")
@@ -256,5 +276,6 @@ LOGGING = {
         # One line per request comes from pos.middleware; Django's own would repeat it.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line per lockout and per failure; not per request
     },
 }
