@@ -1,8 +1,9 @@
 """Request-level middleware: one log line per request, tagged with a request id that every log
-line of the request shares and that the answer carries back as `X-Request-ID`; and the cap on
-request bodies."""
+line of the request shares and that the answer carries back as `X-Request-ID`; the cap on request
+bodies; and which proxies may say a request came over HTTPS."""
 
 import contextvars
+import ipaddress
 import logging
 import re
 import time
@@ -94,3 +95,37 @@ class RequestSizeLimitMiddleware:
 def _too_large() -> JsonResponse:
     error = RequestTooLarge()
     return JsonResponse({"detail": error.detail, "code": error.code}, status=error.status_code)
+
+
+class TrustedProxyMiddleware:
+    """Drops X-Forwarded-Proto unless the peer is a proxy listed in FORWARDED_ALLOW_IPS, so no
+    client can pass a plain-HTTP request off as HTTPS (SECURE_PROXY_SSL_HEADER believes it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = _networks(settings.FORWARDED_ALLOW_IPS)
+
+    def __call__(self, request):
+        header = settings.SECURE_PROXY_SSL_HEADER[0]
+        if header in request.META and not _is_trusted(
+            request.META.get("REMOTE_ADDR"), self.trusted
+        ):
+            del request.META[header]
+        return self.get_response(request)
+
+
+def _networks(allowed: list[str]):
+    """`*` trusts every peer (None); otherwise the listed addresses and networks."""
+    if "*" in allowed:
+        return None
+    return [ipaddress.ip_network(item) for item in allowed]  # as strict as gunicorn's parse
+
+
+def _is_trusted(peer: str | None, trusted) -> bool:
+    if trusted is None:
+        return True
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:  # a Unix socket or nothing at all: not a listed proxy
+        return False
+    return any(address in network for network in trusted)

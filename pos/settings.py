@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "pos.middleware.RequestLogMiddleware",
+    # Before SecurityMiddleware, which reads X-Forwarded-Proto to decide about HTTPS.
+    "pos.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +95,27 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns an admin login it locked out into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# --- HTTPS (design section 14) -------------------------------------------------------------
+# TLS ends at the load balancer, which says so in X-Forwarded-Proto. Only a proxy listed in
+# FORWARDED_ALLOW_IPS (addresses or networks, or *) is believed: pos.middleware drops the header
+# from anyone else, and `make serve` gives gunicorn the same list.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off only where there is no TLS at all (`make run` sets it false; DEBUG on never redirects).
+SECURE_SSL = env_bool("SECURE_SSL", True)
+if SECURE_SSL and not DEBUG:
+    SECURE_SSL_REDIRECT = True
+    # The load balancer's health probe speaks plain HTTP to the instance.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole domain to HTTPS in browsers for good: the domain owner's
+        # decision (SECURE_HSTS_PRELOAD=true), not this app's default, so its warning is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = [

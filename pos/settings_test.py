@@ -5,6 +5,9 @@ stays off: each sandbox test switches it on itself."""
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+# The test client speaks plain HTTP; the HTTPS settings are tested under production settings in
+# a subprocess (pos/tests/test_settings.py).
+os.environ["SECURE_SSL"] = "false"
 
 from pos.settings import *  # noqa: E402, F403
 

@@ -189,3 +189,29 @@ def test_a_chunked_body_within_1_mb_reaches_the_view_whole():
 
     assert middleware(asgi_request(b"x" * ONE_MB)) == "ok"
     assert seen == [b"x" * ONE_MB]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "peer", "kept"),
+    [
+        (["127.0.0.1"], "127.0.0.1", True),
+        (["127.0.0.1"], "203.0.113.5", False),
+        (["10.0.0.0/8", "::1"], "10.9.8.7", True),
+        (["10.0.0.0/8", "::1"], "::1", True),
+        (["10.0.0.0/8"], "11.0.0.1", False),
+        (["10.0.0.0/8"], "", False),
+        (["*"], "203.0.113.5", True),
+    ],
+)
+def test_x_forwarded_proto_is_kept_only_from_a_listed_proxy(settings, allowed, peer, kept):
+    from django.test import RequestFactory
+
+    from pos.middleware import TrustedProxyMiddleware
+
+    settings.FORWARDED_ALLOW_IPS = allowed
+    request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
+
+    TrustedProxyMiddleware(lambda request: None)(request)
+
+    assert ("HTTP_X_FORWARDED_PROTO" in request.META) is kept
+    assert request.is_secure() is kept
