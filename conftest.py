@@ -2,6 +2,9 @@
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +19,8 @@ from rest_framework.test import APIClient
 from accounts.models import Business, BusinessMembership
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
 
-PAYSTACK_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "paystack" / "fixtures"
+ROOT = Path(settings.BASE_DIR)
+PAYSTACK_FIXTURES = ROOT.parent / "shared" / "paystack" / "fixtures"
 TEST_SECRET = "sk_test_0000000000000000000000000000000000000000"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 _serial = itertools.count(1)
@@ -33,6 +37,25 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def real_settings_env(*, drop=(), **extra) -> dict:
+    """An environment for a subprocess under the real settings (pos.settings): this process's,
+    less the variables whose names start with one of `drop`, plus `extra`."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(tuple(drop))}
+    return {**kept, "DJANGO_SETTINGS_MODULE": "pos.settings", **extra}
+
+
+def run_python(code: str, env: dict, timeout: int = 60) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter at the project's root, as a server start would."""
+    return subprocess.run(  # noqa: S603 (the tests' own code, run as the project's Python)
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def make_user(username=None, password="pw-Str0ng-enough", **extra):

@@ -28,11 +28,9 @@ def reset_models() -> list:
 @transaction.atomic
 def ai_data_reset() -> dict[str, int]:
     """Delete every row of every AI-credit table but the configuration; rows deleted per table."""
+    models = reset_models()
     deleted: Counter = Counter()
-    for model in reset_models():
+    for model in models:
         _, per_model = model._base_manager.all().delete()
         deleted.update(per_model)
-    return {
-        str(model._meta.verbose_name_plural): deleted.get(model._meta.label, 0)
-        for model in reset_models()
-    }
+    return {str(m._meta.verbose_name_plural): deleted[m._meta.label] for m in models}

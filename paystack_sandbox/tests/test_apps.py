@@ -1,18 +1,14 @@
 """The sandbox refuses to start with a live key, and production settings do not install it."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
+from conftest import real_settings_env, run_python
 from paystack_sandbox.apps import refuse_live_key
 
-ROOT = Path(__file__).resolve().parents[2]
 # Shaped like live keys only as far as the check looks (a hyphen early keeps secret scanners
 # from mistaking them for real ones).
 LIVE_LOOKING_KEYS = [
@@ -81,18 +77,15 @@ PRINT_APPS = "import json, django; django.setup(); from django.conf import setti
 )
 
 
+def sandbox_env(**env) -> dict:
+    """The real settings' environment without any gateway key or sandbox switch of our own."""
+    return real_settings_env(drop=("PAYSTACK_", "STRIPE_"), **env)
+
+
 def installed_apps(**env) -> list[str]:
     """INSTALLED_APPS as the real settings make them in a fresh interpreter."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PAYSTACK_", "STRIPE_"))}
-    clean.update(DJANGO_SETTINGS_MODULE="pos.settings", DEBUG="false", **env)
-    clean.setdefault("DJANGO_SECRET_KEY", "apps-test-secret")
-    done = subprocess.run(
-        [sys.executable, "-c", PRINT_APPS],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_python(
+        PRINT_APPS, sandbox_env(DEBUG="false", DJANGO_SECRET_KEY="apps-test-secret", **env)
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -113,21 +106,9 @@ def test_the_sandbox_switch_installs_both():
 
 
 def test_the_sandbox_switch_with_a_live_key_refuses_to_start():
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PAYSTACK_", "STRIPE_"))}
-    clean.update(
-        DJANGO_SETTINGS_MODULE="pos.settings",
-        DEBUG="true",
-        PAYSTACK_SANDBOX="true",
-        PAYSTACK_SECRET_KEY="SK_LIVE_not-a-real-key",
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = sandbox_env(DEBUG="true", PAYSTACK_SANDBOX="true", PAYSTACK_SECRET_KEY="SK_LIVE_x-y")
+
+    done = run_python("import django; django.setup()", env)
 
     assert done.returncode != 0
     assert "refuses to run with a live key (PAYSTACK_SECRET_KEY)" in done.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from conftest import real_settings_env, run_python
 from pos.settings import parse_taxes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,16 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_django(**env):
     """Import the real settings in a fresh interpreter, as a server start would."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DEBUG"}}
-    clean.update(DJANGO_SETTINGS_MODULE="pos.settings", **env)
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    clean = real_settings_env(drop=("DJANGO_SECRET_KEY", "DEBUG"), **env)
+    return run_python("import django; django.setup()", clean)
 
 
 def test_start_up_fails_without_a_secret_key_when_debug_is_off():
@@ -86,15 +79,12 @@ def production_env(**overrides) -> dict:
     import secrets
 
     dropped = ("DJANGO_", "DEBUG", "SECURE_", "FORWARDED_", "PAYSTACK_", "STRIPE_", "AXES_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
-    env.update(
-        DJANGO_SETTINGS_MODULE="pos.settings",
-        DEBUG="false",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="example.com",
-    )
-    env.update(overrides)
-    return env
+    production = {
+        "DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "example.com",
+    }
+    return real_settings_env(drop=dropped, **{**production, **overrides})
 
 
 def test_check_deploy_is_clean_under_production_settings():
@@ -145,14 +135,8 @@ print(json.dumps({
 def https_answers(tmp_path, **env) -> dict:
     import json
 
-    result = subprocess.run(
-        [sys.executable, "-c", HTTPS_PROBE],
-        cwd=ROOT,
-        env=production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = run_python(HTTPS_PROBE, production_env(DATABASE_URL=database, **env))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
