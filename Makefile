@@ -28,6 +28,7 @@ venv: $(BIN)/.installed
 # uses PAYSTACK_* and AI_PROVIDER_* from the environment or .env instead.
 SANDBOX ?= true
 run: export DEBUG ?= true
+run: export SECURE_SSL ?= false
 ifeq ($(SANDBOX),true)
 run: export PAYSTACK_SANDBOX := true
 run: export PAYSTACK_SECRET_KEY := sk_test_sandbox_local_only
@@ -47,20 +48,22 @@ run: export AI_PROVIDER_API_KEY := sk-sandbox-local-only
 endif
 run: venv
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py setup_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Settings refuse to start without DJANGO_SECRET_KEY when DEBUG is off (set it, or put it in .env).
+# FORWARDED_ALLOW_IPS: the load balancers whose X-Forwarded-Proto gunicorn and Django believe;
+# set it in the environment or on the command line (`make serve FORWARDED_ALLOW_IPS=10.0.0.0/8`).
+FORWARDED_ALLOW_IPS ?= 127.0.0.1
 serve: export DEBUG := false
 serve: export PAYSTACK_SANDBOX := false
+serve: export FORWARDED_ALLOW_IPS := $(FORWARDED_ALLOW_IPS)
 serve: venv
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn pos.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--worker-class gthread --threads $(THREADS) --timeout 30 --graceful-timeout 20 \
-		--forwarded-allow-ips '*'
+		--forwarded-allow-ips '$(FORWARDED_ALLOW_IPS)'
 
 lint: venv
 	$(BIN)/ruff check .

@@ -2,6 +2,9 @@
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +19,8 @@ from rest_framework.test import APIClient
 from accounts.models import Business, BusinessMembership
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
 
-PAYSTACK_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "paystack" / "fixtures"
+ROOT = Path(settings.BASE_DIR)
+PAYSTACK_FIXTURES = ROOT.parent / "shared" / "paystack" / "fixtures"
 TEST_SECRET = "sk_test_0000000000000000000000000000000000000000"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 _serial = itertools.count(1)
@@ -27,11 +31,31 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(
         reason="needs PostgreSQL: SQLite has no row locks (select_for_update) and serialises "
-        "writers, so this concurrency test would prove nothing. Set DATABASE_URL to PostgreSQL."
+        "writers, so a concurrency test would prove nothing there, and SQL the ops run on "
+        "production must be tested on PostgreSQL. Set DATABASE_URL to PostgreSQL."
     )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def real_settings_env(*, drop=(), **extra) -> dict:
+    """An environment for a subprocess under the real settings (pos.settings): this process's,
+    less the variables whose names start with one of `drop`, plus `extra`."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(tuple(drop))}
+    return {**kept, "DJANGO_SETTINGS_MODULE": "pos.settings", **extra}
+
+
+def run_python(code: str, env: dict, timeout: int = 60) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter at the project's root, as a server start would."""
+    return subprocess.run(  # noqa: S603 (the tests' own code, run as the project's Python)
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def make_user(username=None, password="pw-Str0ng-enough", **extra):
@@ -184,6 +208,36 @@ def charge_success_body(reference: str, amount: int, currency: str = "GHS") -> b
     payload = paystack_json("webhook_charge_success_mobile_money_ghs.paystack-docs.json")
     payload["data"].update(reference=reference, amount=amount, currency=currency)
     return json.dumps(payload).encode()
+
+
+# Amount literals no genuine Paystack event carries, as raw JSON; None leaves the key out.
+# Python's json reads the bare NaN, Infinity and 1e400 as non-finite floats.
+BAD_AMOUNTS = [
+    pytest.param(b'"NaN"', id="NaN-string"),
+    pytest.param(b"NaN", id="NaN-token"),
+    pytest.param(b"-Infinity", id="minus-infinity-token"),
+    pytest.param(b"-100", id="negative"),
+    pytest.param(b'"-9400"', id="negative-string"),
+    pytest.param(b"0", id="zero"),
+    pytest.param(None, id="missing"),
+    pytest.param(b"null", id="null"),
+    pytest.param(b'"94.00"', id="cedis-string"),
+    pytest.param(b"9400.0", id="float"),
+    pytest.param(b"1e400", id="huge-float"),
+    pytest.param(b"1" + b"0" * 30, id="huge-int"),
+    pytest.param(b'"' + b"9" * 30 + b'"', id="huge-string"),
+    pytest.param(b"true", id="bool"),
+    pytest.param(b'{"value": 9400}', id="object"),
+]
+
+
+def with_amount(payload: dict, literal: bytes | None) -> bytes:
+    """`payload` as JSON bytes with its data.amount replaced by a raw literal (or left out)."""
+    if literal is None:
+        del payload["data"]["amount"]
+        return json.dumps(payload).encode()
+    payload["data"]["amount"] = "__AMOUNT__"
+    return json.dumps(payload).encode().replace(b'"__AMOUNT__"', literal)
 
 
 def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):

@@ -14,7 +14,7 @@ class BusinessSelectionRequired(DomainError):
 
 class InvalidBusinessId(DomainError):
     code = "invalid_business_id"
-    default_detail = "The X-Business-ID header must be a whole number."
+    default_detail = "The X-Business-ID header must be a business id (ASCII digits 0-9 only)."
 
 
 class BusinessNotFound(NotFound):

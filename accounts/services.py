@@ -31,9 +31,10 @@ def business_register(
     return token, business
 
 
-def token_obtain(*, username: str, password: str) -> Token:
+def token_obtain(*, request, username: str, password: str) -> Token:
     """Return the user's API token, creating it on first login."""
-    user = authenticate(username=username, password=password)
+    # django-axes, the first authentication backend, needs the request to see who is trying.
+    user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
     token, _ = Token.objects.get_or_create(user=user)
@@ -53,7 +54,8 @@ def business_for_request(request) -> Business:
     memberships = BusinessMembership.objects.filter(user=request.user).select_related("business")
     header = request.META.get(BUSINESS_HEADER, "").strip()
     if header:
-        if not header.isdigit() or int(header) > MAX_ID:
+        # isdigit() alone also takes "²" or "٣", which int() then refuses or reads as a number.
+        if not (header.isascii() and header.isdigit()) or int(header) > MAX_ID:
             raise InvalidBusinessId()
         membership = memberships.filter(business_id=int(header)).first()
         if membership is None:

@@ -45,7 +45,8 @@ def register(request):
 def token(request):
     data = TokenInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    return Response({"token": services.token_obtain(**data.validated_data).key})
+    token = services.token_obtain(request=request, **data.validated_data)
+    return Response({"token": token.key})
 
 
 @extend_schema(**openapi.LOGOUT)

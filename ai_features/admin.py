@@ -86,7 +86,15 @@ class AIFeaturePriceAdmin(admin.ModelAdmin):
 
 @admin.register(BusinessAICredits)
 class BusinessAICreditsAdmin(ReadOnlyAdmin):
-    list_display = ("business", "balance", "expires_at", "is_active", "purchased_at", "updated_at")
+    list_display = (
+        "business",
+        "balance",
+        "expires_at",
+        "is_active",
+        "purchased_at",
+        "last_topped_up_at",
+        "updated_at",
+    )
     list_select_related = ("business",)
     list_filter = ("is_active",)
     search_fields = ("business__name",)

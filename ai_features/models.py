@@ -1,6 +1,7 @@
 """AI credits: packages, balances, purchases, usage, alerts and the ledger (design section 6).
 
-Money and credits are Decimal(12, 2). Every invariant that can be is a database constraint.
+Money and credits are Decimal(12, 2). Every invariant that can be is a database constraint. The
+four tables the seed's ops queries read keep the seed's names (`db_table`).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,7 +59,10 @@ class BusinessAICredits(models.Model):
     balance = models.DecimalField(**MONEY, default=0)
     expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # When these credits were first created (the seed's meaning); the expiry clock runs from
+    # the last top-up instead.
     purchased_at = models.DateTimeField(null=True, blank=True)
+    last_topped_up_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Alert bookkeeping: low_balance fires once until a top-up lifts the balance back up, and
     # expiring_soon once per expiry date.
@@ -66,6 +70,7 @@ class BusinessAICredits(models.Model):
     expiry_warned_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "business_ai_credits"
         verbose_name_plural = "business AI credits"
         constraints = [
             models.UniqueConstraint(
@@ -123,6 +128,7 @@ class AICreditPurchase(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "ai_credit_purchases"
         ordering = ["-purchased_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -221,6 +227,7 @@ class AITransaction(models.Model):
     provider_request_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        db_table = "ai_transactions"
         ordering = ["-timestamp", "-id"]
         indexes = [models.Index(fields=["business", "-timestamp"], name="transaction_recent")]
         constraints = [
@@ -253,6 +260,7 @@ class AIUsageAlert(models.Model):
     acknowledged = models.BooleanField(default=False)
 
     class Meta:
+        db_table = "ai_usage_alerts"
         ordering = ["-sent_at", "-id"]
 
     def __str__(self):
@@ -382,7 +390,8 @@ class PurchaseRefund(models.Model):
 
 
 class PaystackWebhookEvent(models.Model):
-    """Every webhook delivery, stored raw before anything else happens, for audit."""
+    """Every webhook delivery, stored before it is acted on, for audit: a signed body whole (up
+    to 64 KB), an unsigned one only as its first 1 KB, its size and its sha256."""
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -402,6 +411,8 @@ class PaystackWebhookEvent(models.Model):
     event = models.CharField(max_length=60, blank=True, db_index=True)
     reference = models.CharField(max_length=100, blank=True, db_index=True)
     raw_body = models.TextField()
+    body_size = models.PositiveIntegerField(null=True, blank=True)  # null: stored before these
+    body_sha256 = models.CharField(max_length=64, blank=True)
     signature_valid = models.BooleanField(default=False)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)

@@ -60,7 +60,7 @@ GATEWAY_ERRORS = {
     503: error("Payments are not configured (`payment_gateway_not_configured`)."),
     504: error("Paystack did not answer in time (`payment_gateway_timeout`)."),
 }
-REFERENCE = "AI-CREDIT-1763700000000-9F2C4B1A"
+REFERENCE = "AI-CREDIT-1763700000000-9f2c4b1a"
 
 PACKAGES = {"responses": {200: PackageOutputSerializer(many=True), 401: UNAUTHENTICATED}}
 BALANCE = business_scoped(responses={200: BalanceOutputSerializer})
@@ -98,6 +98,11 @@ PURCHASE = business_scoped(
             value={"package": "custom", "custom_amount": 150.0, "payment_method": "card"},
         ),
         OpenApiExample(
+            "Checkout narrowed to card only",
+            request_only=True,
+            value={"package": "starter", "payment_method": "card", "channels": ["card"]},
+        ),
+        OpenApiExample(
             "Checkout opened",
             response_only=True,
             status_codes=["201"],
@@ -105,6 +110,7 @@ PURCHASE = business_scoped(
                 "authorization_url": "https://checkout.paystack.com/nkdks46nymizns7",
                 "access_code": "nkdks46nymizns7",
                 "reference": REFERENCE,
+                "amount": 94.0,
                 "invoice": {
                     "base_amount": 80.0,
                     "taxes": [

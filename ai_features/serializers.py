@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ai_features.services.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
+from ai_features.services.paystack import CHANNELS as PAYSTACK_CHANNELS
 from ai_features.services.usage import DAILY_MAX_DAYS, period_is_backwards
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
@@ -49,9 +50,26 @@ class PurchaseInputSerializer(serializers.Serializer):
         allow_null=True,
     )
     payment_method = serializers.ChoiceField(
-        choices=["mobile_money", "card"], default="mobile_money"
+        choices=["mobile_money", "card"],
+        default="mobile_money",
+        help_text="The buyer's preference, recorded on the purchase; it does not narrow the "
+        "checkout.",
     )
     callback_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=PAYSTACK_CHANNELS),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        max_length=len(PAYSTACK_CHANNELS),
+        help_text="Narrow Paystack's checkout to these channels. Left out, the payer picks any "
+        "channel the business accepts (card, mobile money, bank transfer, ...).",
+    )
+
+    def validate_channels(self, channels):
+        if channels is not None and len(set(channels)) != len(channels):
+            raise serializers.ValidationError("Name each channel once.")
+        return channels
 
     def validate(self, attrs):
         custom = attrs["package"] == CUSTOM
@@ -84,6 +102,8 @@ class PurchaseStartedOutputSerializer(serializers.Serializer):
     authorization_url = serializers.URLField()
     access_code = serializers.CharField()
     reference = serializers.CharField(source="payment_reference")
+    # What Paystack charges (seed 002's SPA reads it): the invoice's total, tax included.
+    amount = serializers.DecimalField(**MONEY, source="total_amount")
     invoice = InvoiceOutputSerializer(source="*")
     credits_to_add = serializers.DecimalField(**MONEY, source="total_credits")
     package = serializers.CharField()

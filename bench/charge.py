@@ -91,15 +91,15 @@ def django_charge(business_id: int, _state) -> None:
 
 
 RAW_LOCK = (
-    "SELECT id FROM ai_features_businessaicredits "
+    "SELECT id FROM business_ai_credits "
     "WHERE business_id = %s AND is_active ORDER BY id LIMIT 1 FOR UPDATE"
 )
 RAW_UPDATE = (
-    "UPDATE ai_features_businessaicredits SET balance = balance - %s, updated_at = now() "
+    "UPDATE business_ai_credits SET balance = balance - %s, updated_at = now() "
     "WHERE id = %s RETURNING balance"
 )
 RAW_TRANSACTION = (
-    "INSERT INTO ai_features_aitransaction (business_id, feature, credits_used, cost_to_us, "
+    "INSERT INTO ai_transactions (business_id, feature, credits_used, cost_to_us, "
     "tokens_used, timestamp, success, error_message, status, credits_held, credits_uncharged, "
     "settled_at) VALUES (%s, 'product_description', %s, 0, 0, now(), true, '', 'completed', "
     "0, 0, now()) RETURNING id"

@@ -1,15 +1,31 @@
+import os
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+LIVE_PREFIXES = ("sk_live_", "rk_live_")  # secret and restricted keys, Paystack's and Stripe's
+
+
+def is_live_key(key: str | None) -> bool:
+    """Whether a key is a live one, whatever its case (`SK_LIVE_…` is as live as `sk_live_…`)."""
+    return (key or "").strip().lower().startswith(LIVE_PREFIXES)
+
 
 def refuse_live_key() -> None:
-    """The sandbox answers as if it were Paystack; it must never hold a live secret key."""
+    """The sandbox answers as if it were a gateway; it must never hold a live key of any."""
     if not getattr(settings, "PAYSTACK_SANDBOX", False):
         return
-    key = (getattr(settings, "PAYSTACK_SECRET_KEY", "") or "").strip()
-    if key.startswith("sk_live_"):
-        raise ImproperlyConfigured("the Paystack sandbox refuses to run with a live key")
+    # Stripe has no setting yet (a later issue); its key may already sit in the environment.
+    stripe = getattr(settings, "STRIPE_SECRET_KEY", os.environ.get("STRIPE_SECRET_KEY"))
+    for name, key in (
+        ("PAYSTACK_SECRET_KEY", getattr(settings, "PAYSTACK_SECRET_KEY", "")),
+        ("STRIPE_SECRET_KEY", stripe),
+    ):
+        if is_live_key(key):
+            raise ImproperlyConfigured(
+                f"the Paystack sandbox refuses to run with a live key ({name})"
+            )
 
 
 class PaystackSandboxConfig(AppConfig):

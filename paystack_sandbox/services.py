@@ -116,6 +116,13 @@ def channel_label(channel: str) -> str:
     return CHANNEL_LABELS.get(channel, channel.replace("_", " ").capitalize())
 
 
+def channels_to_pick(txn: SandboxTransaction) -> list[str]:
+    """The channels the payer picks from on the checkout page: none when initialize named them
+    (the page shows the first), else every channel the sandbox can pay with, as Paystack's page
+    offers every channel when initialize sends no `channels`."""
+    return [] if txn.channels else list(CHANNEL_LABELS)
+
+
 def _customer(txn: SandboxTransaction) -> dict:
     digest = hashlib.sha256(txn.email.lower().encode()).hexdigest()[:15]
     return {
@@ -301,8 +308,11 @@ def transaction_get(reference: str) -> SandboxTransaction:
 # --- Checkout ----------------------------------------------------------------------------------
 
 
-def checkout_complete(access_code: str, action: str) -> SandboxTransaction | None:
+def checkout_complete(
+    access_code: str, action: str, channel: str | None = None
+) -> SandboxTransaction | None:
     """Settle a checkout once: pay, decline or cancel. None when the link was already used.
+    `channel` is the one the payer picked when initialize left the choice open.
 
     The conditional UPDATE is the guard: of two submits, only one finds checkout_used false.
     """
@@ -313,6 +323,8 @@ def checkout_complete(access_code: str, action: str) -> SandboxTransaction | Non
         "status": status,
         "gateway_response": GATEWAY_RESPONSES[status],
     }
+    if channel:
+        changes["channels"] = [channel]
     if status == SandboxTransaction.Status.SUCCESS:
         changes.update(paid_at=now, authorization_code=f"AUTH_{secrets.token_hex(5)}")
     with transaction.atomic():

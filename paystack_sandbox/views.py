@@ -103,6 +103,7 @@ def _checkout_page(request, txn: SandboxTransaction, state: str, status: int = 2
         "state": state,
         "amount": services.amount_display(txn.amount, txn.currency),
         "channel": services.channel_label(txn.channel),
+        "choices": [(c, services.channel_label(c)) for c in services.channels_to_pick(txn)],
         **extra,
     }
     return render(request, "paystack_sandbox/checkout.html", context, status=status)
@@ -124,7 +125,11 @@ def checkout(request, access_code: str):
         return _checkout_page(
             request, txn, "open", status=400, error="Choose Pay, Decline or Cancel."
         )
-    done = services.checkout_complete(access_code, action)
+    choices = services.channels_to_pick(txn)
+    channel = request.POST.get("channel") or (choices[0] if choices else None)
+    if choices and channel not in choices:
+        return _checkout_page(request, txn, "open", status=400, error="Choose a payment channel.")
+    done = services.checkout_complete(access_code, action, channel if choices else None)
     if done is None:  # another submit got there first
         return _checkout_page(request, txn, "used", status=410)
     if done.callback_url:

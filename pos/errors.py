@@ -47,3 +47,9 @@ class GatewayNotConfigured(GatewayError):
     status_code = 503
     code = "payment_gateway_not_configured"
     default_detail = "Payments are not configured on this server."
+
+
+class RequestTooLarge(DomainError):
+    status_code = 413
+    code = "request_too_large"
+    default_detail = "The request body is larger than 1 MB."

@@ -4,6 +4,7 @@
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,24 +72,60 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "ai_features",
-    "paystack_sandbox",
-    "demo_spa",
 ]
 
 MIDDLEWARE = [
     "pos.middleware.RequestLogMiddleware",
+    # Before SecurityMiddleware, which reads X-Forwarded-Proto to decide about HTTPS.
+    "pos.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # After CORS, so the SPA can read a 413; before anything that reads a body.
+    "pos.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns an admin login it locked out into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- HTTPS (design section 14) -------------------------------------------------------------
+# TLS ends at the load balancer, which says so in X-Forwarded-Proto. Only a proxy listed in
+# FORWARDED_ALLOW_IPS (addresses or networks, or *) is believed: pos.middleware drops the header
+# from anyone else, and `make serve` gives gunicorn the same list.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off only where there is no TLS at all (`make run` sets it false; DEBUG on never redirects).
+SECURE_SSL = env_bool("SECURE_SSL", True)
+if SECURE_SSL and not DEBUG:
+    SECURE_SSL_REDIRECT = True
+    # The load balancer's health probe speaks plain HTTP to the instance.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole domain to HTTPS in browsers for good: the domain owner's
+        # decision (SECURE_HSTS_PRELOAD=true), not this app's default, so its warning is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Bodies over 1 MB get 413 (pos.middleware.RequestSizeLimitMiddleware); Paystack's webhooks and
+# every API request are a few KB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 ROOT_URLCONF = "pos.urls"
 WSGI_APPLICATION = "pos.wsgi.application"
@@ -145,7 +182,7 @@ if DEBUG:  # the development server serves files straight from the apps, no coll
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 # Throttle counters live in PostgreSQL with everything else, so every instance behind the load
-# balancer counts against the same limits (`createcachetable` makes the table).
+# balancer counts against the same limits (migration accounts 0002 makes the table).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -184,6 +221,16 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
+# /admin/login/ locks out a client IP, and separately a username, after AXES_FAILURE_LIMIT
+# wrong passwords, for AXES_COOLOFF_MINUTES (answered 429). The API login has its own per-IP
+# throttle (THROTTLE_RATE_AUTH); its failures are counted here too, but only the admin locks.
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_ONLY_ADMIN_SITE = True
+AXES_CLIENT_IP_CALLABLE = "pos.throttling.client_ip"  # as the throttles see it (NUM_PROXIES)
+AXES_CLIENT_STR_CALLABLE = "pos.logsafe.axes_client_str"
+
 # --- The product ---------------------------------------------------------------------------
 
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:5173").rstrip("/")
@@ -204,6 +251,11 @@ PAYSTACK_TIMEOUT_SECONDS = float(env("PAYSTACK_TIMEOUT_SECONDS", "10"))
 # demo page at /demo/ only when this is on. `make run` turns it on; production never does.
 PAYSTACK_SANDBOX = env_bool("PAYSTACK_SANDBOX", False)
 PAYSTACK_SANDBOX_WEBHOOK_URL = env("PAYSTACK_SANDBOX_WEBHOOK_URL")
+# Installed only with the sandbox on, so a production database never gets their tables. The
+# sandbox app refuses to start with a live key of either gateway (paystack_sandbox.apps).
+SANDBOX_APPS = ["paystack_sandbox", "demo_spa"]
+if PAYSTACK_SANDBOX:
+    INSTALLED_APPS += SANDBOX_APPS
 
 AI_CREDIT_CURRENCY = env("AI_CREDIT_CURRENCY", "GHS")
 AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))
@@ -266,5 +318,6 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # The provider SDK's HTTP client logs every request at INFO; our own lines say more.
         "httpx2": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line per lockout and per failure; not per request
     },
 }

@@ -1,6 +1,19 @@
-"""Rate limits (settings: THROTTLE_RATE_PURCHASE, _VERIFY, _AUTH); answered 429 with Retry-After."""
+"""Rate limits (settings: THROTTLE_RATE_PURCHASE, _VERIFY, _AUTH); answered 429 with Retry-After.
+Also the client's address for the admin login's lockout (django-axes), read the same way."""
 
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+import ipaddress
+
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+
+
+def client_ip(request) -> str | None:
+    """The client's address exactly as the throttles read it (NUM_PROXIES: the socket's, or the
+    one the Nth proxy put in X-Forwarded-For); the socket's when that is no address at all."""
+    ident = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR")
 
 
 class PurchaseThrottle(UserRateThrottle):

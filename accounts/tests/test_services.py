@@ -64,6 +64,30 @@ def test_header_that_is_not_a_number_is_400(two_shops):
     assert response.json()["code"] == "invalid_business_id"
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "\u00b2",  # superscript two: isdigit() but not int() (regression: it answered 500)
+        "{id}\u00b2",
+        "\u0663",  # Arabic-Indic three: int() would read it as 3
+        "\uff11",  # fullwidth one
+        "+{id}",
+        "-{id}",
+        "{id}.0",
+        "{id} {id}",
+        "{id}_0",
+        "0x{id}",
+    ],
+)
+def test_a_header_that_is_not_plain_ascii_digits_is_400(two_shops, header):
+    user, first, _ = two_shops
+
+    response = token_client(user).get(BALANCE, HTTP_X_BUSINESS_ID=header.format(id=first.id))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_business_id"
+
+
 def test_user_without_business_is_403():
     response = token_client(make_user()).get(BALANCE)
 

@@ -115,13 +115,14 @@ def credits_add(
         row = lock_balance(business=business, create=True)
     row.expires_at = credits_expiry_for(now)
     row.is_active = True
-    row.purchased_at = now
+    row.purchased_at = row.purchased_at or now
+    row.last_topped_up_at = now
     return credit_locked(
         row=row,
         amount=amount,
         kind=kind,
         purchase=purchase,
-        also_save=["expires_at", "is_active", "purchased_at"],
+        also_save=["expires_at", "is_active", "purchased_at", "last_topped_up_at"],
     )
 
 

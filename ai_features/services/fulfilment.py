@@ -16,9 +16,10 @@ from accounts.models import Business
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
 from ai_features.services.credits import balance_get, credits_add
 from ai_features.services.locks import lock_purchase
-from ai_features.services.money import ZERO, to_pesewas
+from ai_features.services.money import ZERO, pesewas_parse, to_pesewas
 from ai_features.services.paystack import PaystackNotFound, PaystackService
 from ai_features.services.refunds import refunded_share
+from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
 Status = AICreditPurchase.Status
@@ -53,13 +54,13 @@ def _mismatch(purchase: AICreditPurchase, data: dict) -> str:
     if str(data.get("reference", "")) != purchase.payment_reference:
         return "the reference does not match"
     try:
-        paid = int(str(data.get("amount")).strip())
+        paid = pesewas_parse(data.get("amount"))
     except ValueError:
-        return "the amount is missing"
+        return "the amount is missing or not a whole positive number of pesewas"
     if paid != to_pesewas(purchase.total_amount):
         return f"paid {paid} pesewas, expected {to_pesewas(purchase.total_amount)}"
     if str(data.get("currency", "")).upper() != purchase.currency:
-        return f"paid in {data.get('currency')!r}, expected {purchase.currency}"
+        return f"paid in {loggable(data.get('currency'), limit=20)}, expected {purchase.currency}"
     return ""
 
 
@@ -73,7 +74,7 @@ def purchase_fulfil(*, purchase_id: int, data: dict, source: str) -> Settlement:
     logger.info(
         "payment verdict reference=%s gateway_status=%s outcome=%s status=%s amount=%s %s via=%s",
         purchase.payment_reference,
-        data.get("status"),
+        loggable(data.get("status"), limit=30),
         settled.outcome,
         purchase.payment_status,
         purchase.total_amount,

@@ -14,6 +14,26 @@ def to_pesewas(amount: Decimal) -> int:
     return int(minor)
 
 
+# The most a money column (Decimal 12, 2) holds, in pesewas.
+MAX_PESEWAS = 10**12 - 1
+
+
+def pesewas_parse(minor) -> int:
+    """A gateway's amount in pesewas: 9400 or "9400" (Paystack sends both) -> 9400.
+
+    Anything else raises ValueError: missing, NaN, a fraction, a sign, a bool, zero, or more
+    than a money column holds. Such an amount pays for nothing and refunds nothing."""
+    if isinstance(minor, int) and not isinstance(minor, bool):
+        value = minor
+    elif isinstance(minor, str) and (text := minor.strip()).isascii() and text.isdigit():
+        value = int(text)
+    else:
+        raise ValueError("not a whole number of pesewas")
+    if not 0 < value <= MAX_PESEWAS:
+        raise ValueError(f"not between 1 and {MAX_PESEWAS} pesewas")
+    return value
+
+
 def from_pesewas(minor) -> Decimal:
-    """9400 or "9400" (Paystack sends both) -> Decimal("94.00")."""
-    return (Decimal(int(str(minor).strip())) / 100).quantize(CENT)
+    """9400 or "9400" -> Decimal("94.00"); refuses what `pesewas_parse` refuses."""
+    return (Decimal(pesewas_parse(minor)) / 100).quantize(CENT)

@@ -2,7 +2,9 @@
 
 import hashlib
 import hmac
+import json
 import logging
+import math
 import time
 from urllib.parse import quote
 
@@ -12,6 +14,20 @@ from django.conf import settings
 from pos.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 
 logger = logging.getLogger(__name__)
+
+# The names Paystack's initialize takes in `channels` (its API reference lists these).
+CHANNELS = (
+    "card",
+    "bank",
+    "bank_transfer",
+    "mobile_money",
+    "ussd",
+    "qr",
+    "eft",
+    "apple_pay",
+    "capitec_pay",
+    "payattitude",
+)
 
 
 class PaystackError(GatewayError):
@@ -94,6 +110,18 @@ def _error_for(status: int, body) -> PaystackError | None:
     return None
 
 
+def json_loads_finite(raw: bytes | str):
+    """JSON as Paystack sends it, except that NaN, Infinity and floats beyond a double stay as
+    their own text: Python's json reads them as non-finite floats, which a PostgreSQL JSON
+    column refuses (a 500 where a rejection was due)."""
+
+    def finite_or_text(text: str):
+        value = float(text)
+        return value if math.isfinite(value) else text
+
+    return json.loads(raw, parse_constant=str, parse_float=finite_or_text)
+
+
 def _require_pesewas(amount) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"amount must be an int number of pesewas, not {type(amount).__name__}")
@@ -123,9 +151,11 @@ class PaystackService:
         currency: str,
         reference: str,
         callback_url: str,
-        channels: list[str],
         metadata: dict,
+        channels: list[str] | None = None,
     ) -> dict:
+        """Open a checkout. Without `channels` Paystack offers every channel the business has
+        (card, mobile money, bank transfer, ...) and the payer picks one."""
         _require_pesewas(amount)
         payload = {
             "email": email,
@@ -133,9 +163,10 @@ class PaystackService:
             "currency": currency,
             "reference": reference,
             "callback_url": callback_url,
-            "channels": channels,
             "metadata": metadata,
         }
+        if channels is not None:
+            payload["channels"] = channels
         return self._request("POST", "/transaction/initialize", dict, json=payload)
 
     def verify_transaction(self, *, reference: str) -> dict:
@@ -184,7 +215,7 @@ class PaystackService:
                 raise PaystackConnectionError() from exc
             status = response.status_code
             try:
-                body = response.json()
+                body = json_loads_finite(response.content)
             except ValueError:
                 body = None
             error = _error_for(status, body)

@@ -88,9 +88,12 @@ def purchase_start(
     custom_amount: Decimal | None = None,
     payment_method: str = AICreditPurchase.Method.MOBILE_MONEY,
     callback_url: str | None = None,
+    channels: list[str] | None = None,
     idempotency_key: str | None = None,
 ) -> AICreditPurchase:
-    """Create a pending purchase and open a Paystack checkout for it."""
+    """Create a pending purchase and open a Paystack checkout for it.
+
+    `payment_method` is the buyer's recorded preference; only `channels` narrows the checkout."""
     if not settings.PAYSTACK_SECRET_KEY:
         raise GatewayNotConfigured()
     quote = purchase_quote(package=package, custom_amount=custom_amount)
@@ -102,13 +105,19 @@ def purchase_start(
             custom_amount=custom_amount,
             payment_method=payment_method,
             callback_url=callback_url,
+            channels=channels,
         )
         earlier = _idempotency_claim(user=user, key=idempotency_key, fingerprint=fingerprint)
         if earlier is not None:
             return earlier
     try:
         purchase = _purchase_open(
-            business=business, user=user, quote=quote, method=payment_method, callback=callback
+            business=business,
+            user=user,
+            quote=quote,
+            method=payment_method,
+            callback=callback,
+            channels=channels,
         )
     except Exception:
         if idempotency_key:  # nothing useful to replay: let the client retry with the same key
@@ -121,7 +130,7 @@ def purchase_start(
     return purchase
 
 
-def _purchase_open(*, business, user, quote, method, callback) -> AICreditPurchase:
+def _purchase_open(*, business, user, quote, method, callback, channels) -> AICreditPurchase:
     invoice = quote.invoice
     # Committed before Paystack is called, so a purchase is never lost whatever happens next.
     purchase = purchase_create(
@@ -148,7 +157,7 @@ def _purchase_open(*, business, user, quote, method, callback) -> AICreditPurcha
             currency=invoice.currency,
             reference=purchase.payment_reference,
             callback_url=callback,
-            channels=[method],
+            channels=channels,
             metadata={
                 "purchase_id": purchase.pk,
                 "business_id": business.pk,

@@ -7,8 +7,10 @@ from ai_features.models import AICreditPurchase
 
 
 def payment_reference_new() -> str:
-    """`AI-CREDIT-<epoch ms>-<8 hex>`: only characters Paystack allows in a reference."""
-    return f"AI-CREDIT-{int(time.time() * 1000)}-{secrets.token_hex(4).upper()}"
+    """`AI-CREDIT-<epoch ms>-<8 lowercase hex>`, as the seed's `uuid4().hex[:8]` makes them.
+
+    Lookups match a reference exactly, so the uppercase ones issued before stay valid."""
+    return f"AI-CREDIT-{int(time.time() * 1000)}-{secrets.token_hex(4)}"
 
 
 def purchase_create(**fields) -> AICreditPurchase:

@@ -11,6 +11,7 @@ from ai_features.models import AICreditPurchase, PurchaseRefund
 from ai_features.services.credits import credits_clawback
 from ai_features.services.locks import lock_purchase
 from ai_features.services.money import CENT, ZERO, from_pesewas
+from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
 Status = AICreditPurchase.Status
@@ -66,7 +67,7 @@ def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | N
         "refund applied reference=%s amount=%s %s credits_taken=%s shortfall=%s",
         purchase.payment_reference,
         refunded,
-        refund.currency,
+        loggable(refund.currency),
         taken,
         share - taken,
     )

@@ -1,6 +1,6 @@
 """The billing core: adding, deducting, granting, and the ledger that mirrors the balance."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,20 @@ def test_another_top_up_adds_and_restarts_the_expiry_clock(business):
     row = BusinessAICredits.objects.get(business=business, is_active=True)
     assert row.balance == Decimal("15.00")
     assert row.expires_at == datetime(2025, 8, 28, tzinfo=ACCRA)
+
+
+def test_purchased_at_stays_when_the_credits_were_first_created(business):
+    """Regression: every top-up overwrote purchased_at; the seed means the first one."""
+    first = datetime(2025, 1, 1, tzinfo=ACCRA)
+    later = datetime(2025, 3, 1, tzinfo=ACCRA)
+    credits_add(business=business, amount="10", kind="grant", now=first)
+
+    credits_add(business=business, amount="5", kind="purchase", now=later)
+
+    row = BusinessAICredits.objects.get(business=business, is_active=True)
+    assert row.purchased_at == first
+    assert row.last_topped_up_at == later
+    assert row.expires_at == later + timedelta(days=180)
 
 
 def test_deducting_takes_credits_out_and_writes_a_negative_entry(business):
@@ -113,6 +127,8 @@ def test_a_top_up_after_expiry_forfeits_the_old_credits_and_starts_fresh(busines
         (Decimal("30.00"), True),
     ]
     assert rows[1].expires_at > now
+    assert rows[0].purchased_at == datetime(2024, 1, 1, tzinfo=ACCRA)
+    assert rows[1].purchased_at == rows[1].last_topped_up_at == now  # a fresh balance
     kinds = list(
         CreditLedgerEntry.objects.filter(business=business)
         .order_by("id")

@@ -8,6 +8,7 @@ import requests
 from accounts.models import BusinessMembership
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
 from conftest import (
+    BAD_AMOUNTS,
     ledger_sum,
     make_business,
     make_purchase,
@@ -15,6 +16,7 @@ from conftest import (
     paystack_json,
     stored_balance,
     token_client,
+    with_amount,
 )
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +125,30 @@ def test_a_success_with_another_amount_or_currency_credits_nothing(
     assert "does not match" in response.json()["message"]
     purchase.refresh_from_db()
     assert purchase.payment_status == "failed"
+    assert stored_balance(business) == 0 and not CreditLedgerEntry.objects.exists()
+
+
+@pytest.mark.parametrize("literal", BAD_AMOUNTS)
+def test_a_verify_answer_with_a_bad_amount_credits_nothing_and_is_no_500(
+    api, business, paystack, literal
+):
+    """Regression: a bare NaN reached the JSON column and the answer was 500."""
+    purchase = make_purchase(business)
+    data = paystack.verify(purchase.payment_reference)
+    raw = with_amount({"status": True, "message": "Verification successful", "data": data}, literal)
+    paystack.mock.replace(
+        "GET",
+        f"{paystack.base}/transaction/verify/{purchase.payment_reference}",
+        body=raw,
+        content_type="application/json",
+    )
+
+    response = verify(api, purchase.payment_reference)
+
+    assert response.status_code == 400
+    assert "does not match" in response.json()["message"]
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "failed" and purchase.gateway_response["status"] == "success"
     assert stored_balance(business) == 0 and not CreditLedgerEntry.objects.exists()
 
 

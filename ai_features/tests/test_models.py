@@ -114,3 +114,80 @@ def test_a_correct_total_is_accepted_whatever_float_rounding_does(business, base
 def test_a_total_one_pesewa_off_is_still_refused(business):
     with pytest.raises(IntegrityError), transaction.atomic():
         purchase(business, total_amount=Decimal("35.26"))
+
+
+# The seed's ops queries are not in ../shared; these are written from the fragments design
+# section 6 quotes (`SELECT … FROM business_ai_credits ac JOIN accounts_business b …` and
+# `… FROM ai_credit_purchases p …`), with the seed's column names.
+SEED_BALANCES_QUERY = """
+SELECT b.id, b.name, ac.balance, ac.expires_at, ac.is_active, ac.purchased_at
+FROM business_ai_credits ac
+JOIN accounts_business b ON b.id = ac.business_id
+WHERE ac.is_active = TRUE
+ORDER BY ac.balance DESC, b.id
+"""
+SEED_PURCHASES_QUERY = """
+SELECT p.payment_reference, p.business_id, p.package, p.amount_paid, p.credits_purchased,
+       p.bonus_credits, p.payment_status, p.payment_method, p.purchased_at, p.completed_at
+FROM ai_credit_purchases p
+WHERE p.payment_status = 'completed'
+ORDER BY p.purchased_at DESC
+"""
+
+
+def _rows(sql):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_the_seeds_ops_queries_run_as_written():
+    from ai_features.services.grants import credits_grant
+    from conftest import make_business, make_purchase
+
+    rich, poor = make_business(name="Rich"), make_business(name="Poor")
+    granted = credits_grant(business=rich, credits=80, bonus_credits=20, package="value")
+    credits_grant(business=poor, credits=5, package="test")
+    make_purchase(poor)  # pending: not in the completed list
+
+    balances = _rows(SEED_BALANCES_QUERY)
+    purchases = _rows(SEED_PURCHASES_QUERY)
+
+    assert [(row[1], row[2], row[4]) for row in balances] == [
+        ("Rich", Decimal("100.00"), True),
+        ("Poor", Decimal("5.00"), True),
+    ]
+    assert {row[0] for row in purchases} == set(
+        AICreditPurchase.objects.filter(payment_status="completed").values_list(
+            "payment_reference", flat=True
+        )
+    )
+    newest = next(row for row in purchases if row[0] == granted.payment_reference)
+    assert newest[2:8] == (
+        "value",
+        Decimal("0.00"),
+        Decimal("80.00"),
+        Decimal("20.00"),
+        "completed",
+        "admin_grant",
+    )
+
+
+def test_the_seeds_four_tables_have_the_seeds_names():
+    from django.db import connection
+
+    from ai_features.models import AITransaction, AIUsageAlert
+
+    tables = set(connection.introspection.table_names())
+    expected = {
+        BusinessAICredits: "business_ai_credits",
+        AICreditPurchase: "ai_credit_purchases",
+        AITransaction: "ai_transactions",
+        AIUsageAlert: "ai_usage_alerts",
+    }
+    for model, name in expected.items():
+        assert model._meta.db_table == name
+        assert name in tables

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from ai_features.services.money import from_pesewas, to_pesewas
+from ai_features.services.money import MAX_PESEWAS, from_pesewas, pesewas_parse, to_pesewas
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,36 @@ def test_to_pesewas_refuses_fractions_of_a_pesewa():
 @pytest.mark.parametrize(("minor", "amount"), [(9400, "94.00"), ("5000", "50.00"), (" 1 ", "0.01")])
 def test_from_pesewas_accepts_integers_and_strings(minor, amount):
     assert from_pesewas(minor) == Decimal(amount)
+
+
+@pytest.mark.parametrize(("minor", "pesewas"), [(1, 1), ("9400", 9400), (MAX_PESEWAS, MAX_PESEWAS)])
+def test_pesewas_parse_takes_positive_integers_and_digit_strings(minor, pesewas):
+    assert pesewas_parse(minor) == pesewas
+
+
+@pytest.mark.parametrize(
+    "minor",
+    [
+        None,
+        True,
+        0,
+        -100,
+        "-100",
+        "+100",
+        float("nan"),
+        float("inf"),
+        9400.0,
+        "NaN",
+        "94.00",
+        "",
+        "\u00b2",
+        MAX_PESEWAS + 1,
+        "9" * 30,
+        [9400],
+    ],
+)
+def test_pesewas_parse_refuses_what_is_not_money(minor):
+    with pytest.raises(ValueError):
+        pesewas_parse(minor)
+    with pytest.raises(ValueError):
+        from_pesewas(minor)

@@ -38,6 +38,7 @@ def test_value_purchase_creates_a_pending_purchase_and_a_94_ghs_checkout(api, bu
         "authorization_url": checkout["authorization_url"],
         "access_code": checkout["access_code"],
         "reference": purchase.payment_reference,
+        "amount": 94.0,
         "invoice": {
             "base_amount": 80.0,
             "taxes": [
@@ -55,7 +56,7 @@ def test_value_purchase_creates_a_pending_purchase_and_a_94_ghs_checkout(api, bu
     sent = sent_to_paystack(paystack)
     assert sent["amount"] == 9400 and sent["currency"] == "GHS"
     assert sent["reference"] == purchase.payment_reference
-    assert sent["channels"] == ["mobile_money"]
+    assert "channels" not in sent  # the payer picks card, mobile money or transfer at Paystack
     assert sent["callback_url"] == "http://localhost:5173/payment/callback"
     assert sent["email"] == purchase.user.email
     assert sent["metadata"] == {
@@ -71,13 +72,59 @@ def test_value_purchase_creates_a_pending_purchase_and_a_94_ghs_checkout(api, bu
     )
 
 
-def test_card_purchase_asks_paystack_for_the_card_channel(api, paystack):
+@pytest.mark.parametrize("method", ["mobile_money", "card"])
+def test_payment_method_is_recorded_but_does_not_narrow_the_checkout(api, paystack, method):
+    """Regression: the seed's SPA always sends mobile_money, and channels=[mobile_money] then
+    hid card and bank transfer on Paystack's page."""
     paystack.initialize_ok()
 
-    assert buy(api, payment_method="card").status_code == 201
+    assert buy(api, payment_method=method).status_code == 201
 
-    assert sent_to_paystack(paystack)["channels"] == ["card"]
-    assert AICreditPurchase.objects.get().payment_method == "card"
+    assert "channels" not in sent_to_paystack(paystack)
+    assert AICreditPurchase.objects.get().payment_method == method
+
+
+@pytest.mark.parametrize("channels", [["card"], ["mobile_money", "bank_transfer"], ["ussd", "qr"]])
+def test_channels_named_in_the_request_narrow_the_checkout(api, paystack, channels):
+    paystack.initialize_ok()
+
+    response = buy(api, payment_method="mobile_money", channels=channels)
+
+    assert response.status_code == 201
+    assert sent_to_paystack(paystack)["channels"] == channels
+    assert AICreditPurchase.objects.get().payment_method == "mobile_money"
+
+
+def test_null_channels_count_as_not_given(api, paystack):
+    paystack.initialize_ok()
+
+    assert buy(api, channels=None).status_code == 201
+
+    assert "channels" not in sent_to_paystack(paystack)
+
+
+@pytest.mark.parametrize(
+    "channels",
+    [[], ["bitcoin"], ["card", "card"], "card", [1], ["CARD"], [["card"]], ["card"] * 11],
+)
+def test_channels_outside_paystacks_names_are_field_errors(api, paystack, channels):
+    response = buy(api, channels=channels)
+
+    assert response.status_code == 400
+    assert "channels" in response.json()
+    assert not AICreditPurchase.objects.exists()
+    assert not paystack.mock.calls
+
+
+def test_the_201_carries_the_amount_charged_as_a_number(api, paystack):
+    paystack.initialize_ok()
+
+    body = buy(api, package="custom", custom_amount="123.45").json()
+
+    purchase = AICreditPurchase.objects.get()
+    assert body["amount"] == float(purchase.total_amount) == body["invoice"]["total_amount"]
+    assert isinstance(body["amount"], float)
+    assert sent_to_paystack(paystack)["amount"] == round(body["amount"] * 100)
 
 
 def test_custom_amount_buys_that_many_credits(api, paystack):
@@ -241,6 +288,17 @@ def test_the_same_idempotency_key_with_another_body_is_409(api, paystack):
     assert AICreditPurchase.objects.count() == 1
 
 
+def test_the_same_idempotency_key_with_other_channels_is_409(api, paystack):
+    paystack.initialize_ok()
+    assert buy(api, key="key-1").status_code == 201
+
+    response = buy(api, key="key-1", channels=["card"])
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert len(paystack.calls_to("/transaction/initialize")) == 1
+
+
 def test_different_idempotency_keys_make_different_purchases(api, paystack):
     paystack.initialize_ok()
 
@@ -280,6 +338,7 @@ def claim_in_progress(user, business, key, **overrides):
         "custom_amount": None,
         "payment_method": "mobile_money",
         "callback_url": None,
+        "channels": None,
         **overrides,
     }
     return PurchaseIdempotencyKey.objects.create(

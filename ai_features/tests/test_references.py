@@ -1,17 +1,40 @@
 import re
+import time
 
 import pytest
 
 from ai_features.models import AICreditPurchase
+from ai_features.services.fulfilment import Outcome, purchase_verify
 from ai_features.services.grants import credits_grant
 from ai_features.services.references import payment_reference_new, purchase_create
+from conftest import make_purchase
 
 
-def test_references_have_the_designed_shape_and_paystack_safe_characters():
+def test_references_have_the_seeds_shape_with_lowercase_hex():
+    before = int(time.time() * 1000)
     references = {payment_reference_new() for _ in range(200)}
+    after = int(time.time() * 1000)
 
     assert len(references) == 200
-    assert all(re.fullmatch(r"AI-CREDIT-\d{13}-[0-9A-F]{8}", ref) for ref in references)
+    for ref in references:
+        match = re.fullmatch(r"AI-CREDIT-(\d{13})-([0-9a-f]{8})", ref)
+        assert match, ref
+        assert before <= int(match[1]) <= after
+    # Some draw among 200 has a letter in its 8 hex digits; all of them are lowercase.
+    assert any(re.search(r"[a-f]", ref.rsplit("-", 1)[1]) for ref in references)
+
+
+@pytest.mark.django_db
+def test_an_uppercase_reference_issued_before_still_verifies(business, paystack):
+    purchase = make_purchase(business)
+    old_style = purchase.payment_reference.upper()
+    AICreditPurchase.objects.filter(pk=purchase.pk).update(payment_reference=old_style)
+    paystack.verify(old_style)
+
+    settled = purchase_verify(business=business, reference=old_style)
+
+    assert settled.outcome == Outcome.CREDITED
+    assert settled.purchase.payment_reference == old_style
 
 
 @pytest.mark.django_db

@@ -10,12 +10,14 @@ from ai_features.services.credits import credits_deduct
 from ai_features.services.fulfilment import purchase_fulfil
 from ai_features.services.money import to_pesewas
 from conftest import (
+    BAD_AMOUNTS,
     charge_success_body,
     deliver_webhook,
     ledger_sum,
     make_purchase,
     paystack_json,
     stored_balance,
+    with_amount,
 )
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +50,25 @@ def refund_event(purchase, amount, *, event="refund.processed", refund_reference
         **extra,
     )
     return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize("literal", BAD_AMOUNTS)
+def test_a_signed_refund_with_a_bad_amount_is_rejected_with_200(
+    client, business, paystack_settings, literal
+):
+    """Regression: a refund with no amount (or NaN, or a negative one) answered 500."""
+    purchase = credited_purchase(business)
+    payload = json.loads(refund_event(purchase, "9400"))
+
+    response = deliver_webhook(client, with_amount(payload, literal))
+
+    assert response.status_code == 200
+    delivery = PaystackWebhookEvent.objects.get()
+    assert delivery.outcome == "rejected" and "amount" in delivery.detail
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "completed" and purchase.refunded_credits == 0
+    assert not PurchaseRefund.objects.exists()
+    assert stored_balance(business) == Decimal("100.00") == ledger_sum(business)
 
 
 def test_a_full_refund_takes_all_the_credits_back(client, business, paystack_settings):

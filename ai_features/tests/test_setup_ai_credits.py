@@ -2,18 +2,27 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from ai_features.models import (
     AICreditPurchase,
-    AITransaction,
-    AIUsageAlert,
-    BusinessAICredits,
+    AIFeaturePrice,
     CreditLedgerEntry,
     CreditPackage,
+    FeatureIdempotencyKey,
+    PaystackWebhookEvent,
+    PurchaseIdempotencyKey,
+    PurchaseRefund,
 )
+from ai_features.services.alerts import alert_raise
+from ai_features.services.billing import credits_charge, credits_reserve
+from ai_features.services.fulfilment import purchase_fulfil
 from ai_features.services.grants import credits_grant
-from conftest import ledger_sum, make_business, stored_balance
+from ai_features.services.refunds import purchase_refund_apply
+from ai_features.services.reset import reset_models
+from ai_features.services.webhooks import webhook_receive
+from conftest import charge_success_body, ledger_sum, make_business, make_purchase, stored_balance
 
 pytestmark = pytest.mark.django_db
 
@@ -137,56 +146,95 @@ def test_granting_an_inactive_package_still_uses_its_credits():
     assert stored_balance(shop) == Decimal("30.00")
 
 
-def _seed_everything():
+def _seed_every_model():
+    """A row in every ai_features table, linked the way the services link them: a refund and
+    usage transactions hold PROTECT references that a careless reset trips over."""
     shop = make_business()
-    credits_grant(business=shop, credits=10, package="test")
-    AITransaction.objects.create(business=shop, feature="product_description", credits_used=1)
-    AIUsageAlert.objects.create(business=shop, alert_type="low_balance", current_balance=1)
+    owner = shop.owner
+    credits_grant(business=shop, credits=50, package="test")
+    paid = make_purchase(shop)
+    data = {"status": "success", "reference": paid.payment_reference, "currency": "GHS"}
+    purchase_fulfil(purchase_id=paid.pk, data={**data, "amount": 9400}, source="test")
+    purchase_refund_apply(purchase_id=paid.pk, data={"id": 1, "amount": 4700, "currency": "GHS"})
+    credits_charge(business=shop, user=owner, feature="product_description")  # ledger -> usage
+    hold = credits_reserve(business=shop, user=owner, feature="customer_insight")  # a hold
+    FeatureIdempotencyKey.objects.create(
+        user=owner,
+        business=shop,
+        key="f-1",
+        feature="customer_insight",
+        fingerprint="f",
+        answer={"result": {}},
+        transaction=hold,
+    )
+    alert_raise(business_id=shop.pk, alert_type="low_balance", balance=Decimal("1"))
+    PurchaseIdempotencyKey.objects.create(user=owner, key="k-1", fingerprint="f", purchase=paid)
+    webhook_receive(raw_body=charge_success_body(paid.payment_reference, 9400), signature=None)
     return shop
 
 
-def test_reset_with_yes_deletes_all_ai_credit_data_but_keeps_packages_and_businesses():
-    shop = _seed_everything()
+def _rows() -> dict:
+    return {
+        model: model.objects.count() for model in apps.get_app_config("ai_features").get_models()
+    }
+
+
+def test_the_reset_seed_covers_every_model_reset_deletes():
+    _seed_every_model()
+
+    empty = [model.__name__ for model in reset_models() if not model.objects.exists()]
+
+    assert not empty, (
+        f"seed these in _seed_every_model, so --reset is proven to clear them: {empty}"
+    )
+
+
+def test_reset_deletes_every_ai_credit_table_in_order_but_keeps_configuration():
+    """Regression: with a refund present the reset died with ProtectedError, and it left
+    webhook deliveries and idempotency keys behind."""
+    shop = _seed_every_model()
+    before = _rows()
 
     out = run("--reset", "--yes")
 
-    for model in (
-        CreditLedgerEntry,
-        AIUsageAlert,
-        AITransaction,
-        AICreditPurchase,
-        BusinessAICredits,
-    ):
-        assert not model.objects.exists(), model
-    assert CreditPackage.objects.count() == 3
-    shop.refresh_from_db()
-    assert "Deleted" in out
+    after = _rows()
+    for model in apps.get_app_config("ai_features").get_models():
+        if model in (CreditPackage, AIFeaturePrice):  # configuration: kept, as documented
+            assert after[model] == before[model] > 0, model
+        else:
+            assert after[model] == 0, model
+    shop.refresh_from_db()  # businesses and users are not AI-credit data
+    assert f"{before[PurchaseRefund]} purchase refunds" in out
+    assert f"{before[PaystackWebhookEvent]} paystack webhook events" in out
+    assert f"{before[CreditLedgerEntry]} credit ledger entries" in out
 
 
 def test_reset_asks_and_proceeds_on_the_typed_word(monkeypatch):
-    _seed_everything()
+    _seed_every_model()
     monkeypatch.setattr("builtins.input", lambda: "reset")
 
     out = run("--reset")
 
     assert "Type 'reset' to confirm" in out
-    assert not CreditLedgerEntry.objects.exists()
+    assert "purchase refunds" in out and "Packages and feature prices" in out
+    assert not CreditLedgerEntry.objects.exists() and not PurchaseRefund.objects.exists()
 
 
 @pytest.mark.parametrize("answer", ["", "yes", "RESET "])
 def test_reset_without_the_typed_word_deletes_nothing(monkeypatch, answer):
-    _seed_everything()
+    _seed_every_model()
+    before = _rows()
     monkeypatch.setattr("builtins.input", lambda: answer)
 
     with pytest.raises(CommandError, match="aborted"):
         run("--reset")
 
-    assert CreditLedgerEntry.objects.count() == 1
-    assert BusinessAICredits.objects.count() == 1
+    assert _rows() == before
 
 
 def test_reset_without_a_terminal_deletes_nothing(monkeypatch):
-    _seed_everything()
+    _seed_every_model()
+    before = _rows()
 
     def no_stdin():
         raise EOFError
@@ -196,4 +244,17 @@ def test_reset_without_a_terminal_deletes_nothing(monkeypatch):
     with pytest.raises(CommandError, match="aborted"):
         run("--reset")
 
-    assert AICreditPurchase.objects.count() == 1
+    assert _rows() == before
+
+
+def test_reset_puts_a_model_before_every_model_it_points_at():
+    order = reset_models()
+
+    for model in order:
+        for field in model._meta.concrete_fields:
+            if (
+                field.is_relation
+                and field.related_model in order
+                and field.related_model is not model
+            ):
+                assert order.index(model) < order.index(field.related_model), (model, field)

@@ -1,6 +1,8 @@
 """POST /ai/api/webhooks/paystack/: signed, stored raw, dispatched by event (rules 7.3, 7.4)."""
 
+import hashlib
 import json
+import logging
 from decimal import Decimal
 
 import pytest
@@ -8,6 +10,7 @@ from django.test import Client
 
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, PaystackWebhookEvent
 from conftest import (
+    BAD_AMOUNTS,
     charge_success_body,
     deliver_webhook,
     ledger_sum,
@@ -16,6 +19,7 @@ from conftest import (
     paystack_raw,
     sign,
     stored_balance,
+    with_amount,
 )
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +111,44 @@ def test_a_string_amount_and_lowercase_currency_are_the_same_payment(
 
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed"
+
+
+@pytest.mark.parametrize("literal", BAD_AMOUNTS)
+def test_a_signed_charge_with_a_bad_amount_is_rejected_with_200(
+    client, business, paystack_settings, literal
+):
+    """Regression: NaN or a negative amount answered 500, so Paystack would retry forever."""
+    purchase = make_purchase(business)
+    payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
+
+    response = deliver_webhook(client, with_amount(payload, literal))
+
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "outcome": "rejected"}
+    delivery = PaystackWebhookEvent.objects.get()
+    assert delivery.outcome == "rejected" and delivery.signature_valid
+    assert "amount" in delivery.detail
+    assert delivery.reference == purchase.payment_reference
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "pending" and purchase.gateway_response is None
+    assert not CreditLedgerEntry.objects.exists()
+
+
+def test_nan_elsewhere_in_a_signed_charge_is_stored_as_text_and_credits(
+    client, business, paystack_settings
+):
+    purchase = make_purchase(business)
+    payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
+    payload["data"]["fees"] = "__FEES__"
+    raw = json.dumps(payload).encode().replace(b'"__FEES__"', b"NaN")
+
+    response = deliver_webhook(client, raw)
+
+    assert response.status_code == 200
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "completed"
+    assert purchase.gateway_response["fees"] == "NaN"
+    assert stored_balance(business) == Decimal("100.00")
 
 
 def test_a_missing_signature_is_400_and_changes_nothing(client, business, paid):
@@ -272,10 +314,74 @@ def test_a_body_with_a_nul_byte_is_stored_and_refused(client, paystack_settings)
     assert "\x00" not in delivery.raw_body and delivery.outcome == "invalid_signature"
 
 
-def test_an_outsized_body_is_stored_cut_short(client, paystack_settings):
+def test_an_outsized_signed_body_is_stored_cut_short(client, paystack_settings):
     raw = b'{"event": "x", "data": {"junk": "' + b"a" * 200_000 + b'"}}'
 
-    deliver_webhook(client, raw, signature="0" * 128)
+    deliver_webhook(client, raw)
 
-    stored = PaystackWebhookEvent.objects.get().raw_body
-    assert len(stored) < 65_000 and stored.endswith(f"{len(raw)} bytes in all, cut]")
+    delivery = PaystackWebhookEvent.objects.get()
+    assert delivery.signature_valid and delivery.outcome == "ignored"
+    assert delivery.raw_body == raw[:64_000].decode() + f"\n[... {len(raw)} bytes in all, cut]"
+    assert delivery.body_size == len(raw)
+
+
+def test_an_unsigned_body_is_kept_as_1_kb_with_its_size_and_hash(client, paystack_settings):
+    """Regression: unsigned bodies were kept up to 64 KB each, so anyone could grow the table
+    by 15 MB with 200 posts."""
+    raw = b'{"event": "charge.success", "data": {"junk": "' + b"a" * 126_000 + b'"}}'
+
+    response = deliver_webhook(client, raw, signature="0" * 128)
+
+    assert response.status_code == 400
+    delivery = PaystackWebhookEvent.objects.get()
+    assert delivery.raw_body == raw[:1024].decode() + f"\n[... {len(raw)} bytes in all, cut]"
+    assert delivery.body_size == len(raw)
+    assert delivery.body_sha256 == hashlib.sha256(raw).hexdigest()
+    assert delivery.event == "charge.success" and delivery.outcome == "invalid_signature"
+
+
+def test_a_signed_body_is_stored_whole_with_its_size_and_hash(client, paid):
+    purchase, raw = paid
+
+    deliver_webhook(client, raw)
+
+    delivery = PaystackWebhookEvent.objects.get()
+    assert delivery.raw_body == raw.decode()
+    assert (delivery.body_size, delivery.body_sha256) == (len(raw), hashlib.sha256(raw).hexdigest())
+
+
+def logged_lines(caplog) -> list[str]:
+    """What the console would show: each record formatted as the settings' LOGGING does."""
+    formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+    return [formatter.format(record) for record in caplog.records]
+
+
+def test_an_unsigned_body_never_reaches_the_log(client, paid, caplog):
+    """Regression: an unsigned body's amount was logged verbatim, so `\n<fake line>` in it
+    wrote a forged line of its own into the server log."""
+    caplog.set_level(logging.DEBUG)
+    purchase, _ = paid
+    forged = "\n2026-01-01 00:00:00,000 INFO [-] ai_features.services.fulfilment purchase credited"
+    payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
+    payload["event"] = "charge.success" + forged
+    payload["data"].update(amount="9400" + forged, reference="REF" + forged)
+
+    deliver_webhook(client, json.dumps(payload).encode(), signature="0" * 128)
+
+    lines = logged_lines(caplog)
+    webhook_line = next(line for line in lines if "paystack webhook" in line)
+    assert "unsigned" in webhook_line and "outcome=invalid_signature" in webhook_line
+    assert not any("purchase credited" in line or "REF" in line for line in lines)
+    assert all("\n" not in line for line in lines)
+
+
+def test_signed_values_are_logged_escaped_and_cut(client, business, paystack_settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    payload = json.loads(charge_success_body("x", 9400))
+    payload["data"]["reference"] = "REF\nINFO forged line" + "x" * 500
+
+    deliver_webhook(client, json.dumps(payload).encode())
+
+    webhook_line = next(line for line in logged_lines(caplog) if "paystack webhook" in line)
+    assert "\n" not in webhook_line and "reference='REF\\nINFO forged line" in webhook_line
+    assert "x" * 100 not in webhook_line and "outcome=unknown_reference" in webhook_line

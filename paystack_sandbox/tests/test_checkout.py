@@ -125,6 +125,46 @@ def test_a_card_payment_reports_a_card_authorization(
     assert sent["authorization"]["last4"] == "4081"
 
 
+def test_without_channels_the_payer_picks_one_on_the_page(paystack_client):
+    data = initialize(paystack_client, channels=...)
+
+    html = paystack_client.get(checkout_path(data["access_code"])).content.decode()
+
+    assert 'id="channel"' not in html
+    assert '<select id="channel-choice" name="channel" form="checkout-form">' in html
+    assert '<option value="mobile_money">Mobile money</option>' in html
+    assert '<option value="card">Card</option>' in html
+
+
+@pytest.mark.parametrize(("picked", "last4"), [("card", "4081"), ("mobile_money", "X987")])
+def test_the_channel_picked_is_the_one_paid_with(
+    paystack_client, hooks, django_capture_on_commit_callbacks, picked, last4
+):
+    data = initialize(paystack_client, channels=...)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        paystack_client.post(
+            checkout_path(data["access_code"]), {"action": "pay", "channel": picked}
+        )
+
+    sent = webhook_delivery(webhook_calls(hooks)[0])[1]["data"]
+    assert (sent["channel"], sent["authorization"]["last4"]) == (picked, last4)
+    assert verify(paystack_client, "AI-CRED-0001").json()["data"]["channel"] == picked
+
+
+def test_a_channel_the_page_did_not_offer_is_refused(paystack_client, hooks):
+    data = initialize(paystack_client, channels=...)
+
+    response = paystack_client.post(
+        checkout_path(data["access_code"]), {"action": "pay", "channel": "bitcoin"}
+    )
+
+    assert response.status_code == 400
+    assert "Choose a payment channel." in response.content.decode()
+    assert SandboxTransaction.objects.get().checkout_used is False
+    assert webhook_calls(hooks) == []
+
+
 def test_the_callback_keeps_its_own_query(
     paystack_client, hooks, django_capture_on_commit_callbacks
 ):

@@ -1,5 +1,6 @@
 """One log line per request with a request id; secrets and tokens never reach the logs."""
 
+import json
 import logging
 
 import pytest
@@ -87,3 +88,130 @@ def test_django_error_lines_logged_after_the_answer_keep_the_request_id(caplog):
 
     RequestIdFilter().filter(records[0])
     assert records[0].request_id == response["X-Request-ID"]
+
+
+def test_a_newline_in_the_path_is_logged_escaped(client, caplog):
+    """Regression: %0A in a URL is a newline in request.path, which made a line of its own."""
+    caplog.set_level(logging.INFO, logger="pos.request")
+
+    client.get("/nowhere%0A2026-01-01 INFO forged")
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "pos.request"]
+    assert "\n" not in line and "'/nowhere\\n2026-01-01 INFO forged'" in line
+
+
+ONE_MB = 1024 * 1024
+# Every kind of endpoint: API (token or none), the webhook, Django's admin, the docs, 404s.
+PATHS = [
+    "/ai/api/webhooks/paystack/",
+    "/accounts/api/auth/register/",
+    "/accounts/api/auth/token/",
+    "/ai/api/credits/purchase/",
+    "/ai/api/credits/verify/",
+    "/healthz",
+    "/admin/login/",
+    "/api/schema/",
+    "/no/such/path/",
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("size", [ONE_MB + 1, 2_600_000])
+def test_a_body_over_1_mb_is_413_in_the_json_error_shape_everywhere(client, path, size):
+    """Regression: a body over 2.5 MB got Django's HTML 400; the cap is now 1 MB, in JSON."""
+    response = client.generic("POST", path, b"{" + b" " * (size - 2) + b"}", "application/json")
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "The request body is larger than 1 MB.",
+        "code": "request_too_large",
+    }
+
+
+def test_a_body_of_exactly_1_mb_is_let_through(client, paystack_settings):
+    from ai_features.models import PaystackWebhookEvent
+
+    body = b"{" + b" " * (ONE_MB - 2) + b"}"
+
+    response = client.generic("POST", "/ai/api/webhooks/paystack/", body, "application/json")
+
+    assert response.status_code == 400  # read, and refused for its missing signature
+    assert PaystackWebhookEvent.objects.get().body_size == ONE_MB
+
+
+def asgi_request(body: bytes, headers=()):
+    """A request as an ASGI server hands it over: a chunked body has no Content-Length."""
+    from tempfile import SpooledTemporaryFile
+
+    from django.core.handlers.asgi import ASGIRequest
+
+    stream = SpooledTemporaryFile(max_size=ONE_MB)  # noqa: SIM115 (the request closes it)
+    stream.write(body)
+    stream.seek(0)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/ai/api/webhooks/paystack/",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), *headers],
+    }
+    return ASGIRequest(scope, stream)
+
+
+@pytest.mark.parametrize(
+    "headers", [(), ((b"content-length", b"10"),)], ids=["chunked", "understated-length"]
+)
+def test_a_body_over_1_mb_is_413_by_the_bytes_read_too(headers):
+    from pos.middleware import RequestSizeLimitMiddleware
+
+    def view(request):
+        request.body  # noqa: B018 (what any view reading the body does)
+        raise AssertionError("the view must not run, or must fail on reading")
+
+    middleware = RequestSizeLimitMiddleware(view)
+    request = asgi_request(b"x" * (ONE_MB + 1), headers)
+
+    try:
+        response = middleware(request)
+    except Exception as exc:  # an understated length is caught when the view reads the body
+        response = middleware.process_exception(request, exc)
+
+    assert response.status_code == 413
+    assert json.loads(response.content)["code"] == "request_too_large"
+
+
+def test_a_chunked_body_within_1_mb_reaches_the_view_whole():
+    from pos.middleware import RequestSizeLimitMiddleware
+
+    seen = []
+    middleware = RequestSizeLimitMiddleware(lambda request: seen.append(request.body) or "ok")
+
+    assert middleware(asgi_request(b"x" * ONE_MB)) == "ok"
+    assert seen == [b"x" * ONE_MB]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "peer", "kept"),
+    [
+        (["127.0.0.1"], "127.0.0.1", True),
+        (["127.0.0.1"], "203.0.113.5", False),
+        (["10.0.0.0/8", "::1"], "10.9.8.7", True),
+        (["10.0.0.0/8", "::1"], "::1", True),
+        (["10.0.0.0/8"], "11.0.0.1", False),
+        (["10.0.0.0/8"], "", False),
+        (["*"], "203.0.113.5", True),
+    ],
+)
+def test_x_forwarded_proto_is_kept_only_from_a_listed_proxy(settings, allowed, peer, kept):
+    from django.test import RequestFactory
+
+    from pos.middleware import TrustedProxyMiddleware
+
+    settings.FORWARDED_ALLOW_IPS = allowed
+    request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
+
+    TrustedProxyMiddleware(lambda request: None)(request)
+
+    assert ("HTTP_X_FORWARDED_PROTO" in request.META) is kept
+    assert request.is_secure() is kept

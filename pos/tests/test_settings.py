@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from conftest import real_settings_env, run_python
 from pos.settings import parse_taxes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,16 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_django(**env):
     """Import the real settings in a fresh interpreter, as a server start would."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DEBUG"}}
-    clean.update(DJANGO_SETTINGS_MODULE="pos.settings", **env)
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    clean = real_settings_env(drop=("DJANGO_SECRET_KEY", "DEBUG"), **env)
+    return run_python("import django; django.setup()", clean)
 
 
 def test_start_up_fails_without_a_secret_key_when_debug_is_off():
@@ -78,3 +71,105 @@ def test_a_frontend_url_with_a_path_gives_an_origin_for_cors():
 
     assert result.returncode == 0, result.stderr
     assert check.returncode == 0, check.stderr
+
+
+def production_env(**overrides) -> dict:
+    """The environment of a production start: DEBUG off, a proper secret, a real host name, and
+    none of the developer's or the test run's own switches."""
+    import secrets
+
+    dropped = ("DJANGO_", "DEBUG", "SECURE_", "FORWARDED_", "PAYSTACK_", "STRIPE_", "AXES_")
+    production = {
+        "DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "example.com",
+    }
+    return real_settings_env(drop=dropped, **{**production, **overrides})
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    """Regression: with DEBUG off there was no HSTS, no secure cookie and no HTTPS redirect
+    (check --deploy warned W004, W008, W012, W016)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+HTTPS_PROBE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+
+def answer(peer, path, **headers):
+    response = Client(REMOTE_ADDR=peer, HTTP_HOST="example.com").get(path, **headers)
+    return {
+        "status": response.status_code,
+        "location": response.get("Location"),
+        "hsts": response.get("Strict-Transport-Security"),
+    }
+
+print(json.dumps({
+    "plain": answer("203.0.113.5", "/ai/api/credits/packages/"),
+    "healthz": answer("203.0.113.5", "/healthz"),
+    "forged_proto": answer("203.0.113.5", "/healthz", HTTP_X_FORWARDED_PROTO="https"),
+    "forged_api": answer(
+        "203.0.113.5", "/ai/api/credits/packages/", HTTP_X_FORWARDED_PROTO="https"
+    ),
+    "proxied": answer("127.0.0.1", "/ai/api/credits/packages/", HTTP_X_FORWARDED_PROTO="https"),
+    "listed_network": answer("10.1.2.3", "/healthz", HTTP_X_FORWARDED_PROTO="https"),
+    "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
+}))
+"""
+
+
+def https_answers(tmp_path, **env) -> dict:
+    import json
+
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = run_python(HTTPS_PROBE, production_env(DATABASE_URL=database, **env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_redirects_to_https_sends_hsts_and_secure_cookies(tmp_path):
+    answers = https_answers(tmp_path)
+
+    assert answers["plain"]["status"] == 301
+    assert answers["plain"]["location"] == "https://example.com/ai/api/credits/packages/"
+    # A load balancer's plain-HTTP health probe still gets its answer.
+    assert answers["healthz"]["status"] == 200 and answers["healthz"]["hsts"] is None
+    # Behind the trusted proxy (127.0.0.1 by default) the request is HTTPS: no redirect.
+    assert answers["proxied"]["status"] == 401
+    assert answers["proxied"]["hsts"] == "max-age=31536000; includeSubDomains"
+    assert answers["secure_cookies"] == [True, True]
+
+
+def test_x_forwarded_proto_is_believed_only_from_forwarded_allow_ips(tmp_path):
+    default = https_answers(tmp_path)
+    listed = https_answers(tmp_path, FORWARDED_ALLOW_IPS="127.0.0.1,10.0.0.0/8")
+
+    # A client cannot claim HTTPS: it is redirected, and the exempt health check has no HSTS.
+    assert default["forged_api"]["status"] == 301
+    assert default["forged_proto"]["status"] == 200 and default["forged_proto"]["hsts"] is None
+    assert default["listed_network"]["hsts"] is None  # 10.1.2.3 is not listed by default
+    assert listed["listed_network"]["status"] == 200
+    assert listed["listed_network"]["hsts"] == "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize("env", [{"SECURE_SSL": "false"}, {"DEBUG": "true"}])
+def test_without_tls_or_with_debug_there_is_no_redirect_and_no_hsts(tmp_path, env):
+    answers = https_answers(tmp_path, **env)
+
+    assert answers["plain"]["status"] == 401
+    assert answers["plain"]["hsts"] is None and answers["proxied"]["hsts"] is None
+    assert answers["secure_cookies"] == [False, False]

@@ -104,3 +104,28 @@ def test_login_and_register_are_counted_apart():
     response = client.post("/accounts/api/auth/register/", {}, format="json")
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("num_proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1", "203.0.113.50"),  # no proxy: the header is anyone's to write
+        (1, "198.51.100.1", "198.51.100.1"),
+        (1, "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # the proxy appends; the rest is forged
+        (2, "6.6.6.6, 198.51.100.1, 10.0.0.9", "198.51.100.1"),
+        (1, "not-an-address", "203.0.113.50"),  # a broken header: the socket's address
+        (1, "", "203.0.113.50"),
+    ],
+)
+def test_client_ip_reads_the_address_as_the_throttles_do(
+    settings, num_proxies, forwarded, expected
+):
+    from django.test import RequestFactory
+
+    from pos.throttling import client_ip
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.50", **headers)
+
+    assert client_ip(request) == expected

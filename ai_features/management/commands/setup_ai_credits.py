@@ -1,20 +1,13 @@
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from accounts.models import Business
 from ai_features.management.tables import format_table
-from ai_features.models import (
-    AICreditPurchase,
-    AITransaction,
-    AIUsageAlert,
-    BusinessAICredits,
-    CreditLedgerEntry,
-    CreditPackage,
-)
+from ai_features.models import CreditPackage
 from ai_features.services.credits import balance_get
 from ai_features.services.grants import credits_grant
+from ai_features.services.reset import ai_data_reset, reset_models
 
 TEST_GRANT = Decimal("50")
 RESET_WORD = "reset"
@@ -138,8 +131,10 @@ class Command(BaseCommand):
 
     def _reset(self, *, confirmed):
         if not confirmed:
+            tables = ", ".join(str(m._meta.verbose_name_plural) for m in reset_models())
             self.stdout.write(
-                "This deletes every balance, purchase, usage record, alert and ledger entry.\n"
+                f"This deletes every row of: {tables}.\n"
+                "Packages and feature prices (configuration) are kept.\n"
                 f"Type '{RESET_WORD}' to confirm: ",
                 ending="",
             )
@@ -149,16 +144,6 @@ class Command(BaseCommand):
                 answer = ""
             if answer.strip() != RESET_WORD:
                 raise CommandError("Reset aborted; nothing was deleted.")
-        with transaction.atomic():
-            counts = {
-                model._meta.verbose_name_plural: model.objects.all().delete()[0]
-                for model in (
-                    CreditLedgerEntry,
-                    AIUsageAlert,
-                    AITransaction,
-                    AICreditPurchase,
-                    BusinessAICredits,
-                )
-            }
+        counts = ai_data_reset()
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Deleted {summary}."))

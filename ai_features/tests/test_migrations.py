@@ -1,0 +1,110 @@
+"""Data migrations of ai_features, run against rows shaped as the code before them left them."""
+
+import importlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+
+from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry
+from conftest import make_business
+
+pytestmark = pytest.mark.django_db
+ACCRA = ZoneInfo("Africa/Accra")
+T0 = datetime(2025, 1, 1, tzinfo=ACCRA)
+
+
+def entry(business, kind, amount, at):
+    made = CreditLedgerEntry.objects.create(
+        business=business, kind=kind, amount=amount, balance_after=0
+    )
+    CreditLedgerEntry.objects.filter(pk=made.pk).update(created_at=at)
+
+
+def old_style_row(business, *, last_top_up, active=True, expires_at=None):
+    """A balance row as the old credits_add left it: purchased_at = the last top-up."""
+    return BusinessAICredits.objects.create(
+        business=business,
+        balance=0,
+        is_active=active,
+        purchased_at=last_top_up,
+        expires_at=expires_at or last_top_up + timedelta(days=180),
+    )
+
+
+def backfill():
+    module = importlib.import_module("ai_features.migrations.0009_balance_last_topped_up_at")
+    module.backfill(apps, None)
+
+
+def test_backfill_keeps_the_last_top_up_and_recovers_the_first_from_the_ledger():
+    shop = make_business()
+    entry(shop, "grant", 50, T0)
+    entry(shop, "usage", -5, T0 + timedelta(days=3))
+    entry(shop, "purchase", 100, T0 + timedelta(days=10))
+    row = old_style_row(shop, last_top_up=T0 + timedelta(days=10))
+
+    backfill()
+
+    row.refresh_from_db()
+    assert row.last_topped_up_at == T0 + timedelta(days=10)
+    assert row.purchased_at == T0
+
+
+def test_backfill_counts_only_top_ups_of_the_current_balance():
+    shop = make_business()
+    entry(shop, "grant", 50, T0)
+    old_style_row(shop, last_top_up=T0, active=False, expires_at=T0 + timedelta(days=180))
+    entry(shop, "expiry", -50, T0 + timedelta(days=200))
+    entry(shop, "purchase", 30, T0 + timedelta(days=200))
+    entry(shop, "purchase", 30, T0 + timedelta(days=250))
+    row = old_style_row(shop, last_top_up=T0 + timedelta(days=250))
+
+    backfill()
+
+    row.refresh_from_db()
+    assert row.purchased_at == T0 + timedelta(days=200)
+    assert row.last_topped_up_at == T0 + timedelta(days=250)
+
+
+def test_backfill_leaves_inactive_rows_and_rows_without_top_ups_as_they_were():
+    shop, bare = make_business(), make_business()
+    old = old_style_row(shop, last_top_up=T0, active=False)
+    lonely = old_style_row(bare, last_top_up=T0 + timedelta(days=1))
+
+    backfill()
+
+    old.refresh_from_db()
+    lonely.refresh_from_db()
+    assert (old.purchased_at, old.last_topped_up_at) == (T0, T0)
+    assert lonely.purchased_at == lonely.last_topped_up_at == T0 + timedelta(days=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renaming_to_the_seeds_table_names_keeps_every_row():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("ai_features", "0009_balance_last_topped_up_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        shop = make_business()
+        old.get_model("ai_features", "BusinessAICredits").objects.create(
+            business_id=shop.pk, balance=42, is_active=True
+        )
+        old.get_model("ai_features", "AIUsageAlert").objects.create(
+            business_id=shop.pk, alert_type="low_balance", current_balance=1
+        )
+        old_tables = set(connection.introspection.table_names())
+        assert {"ai_features_businessaicredits", "ai_features_aiusagealert"} <= old_tables
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    tables = set(connection.introspection.table_names())
+    assert "ai_features_businessaicredits" not in tables
+    assert BusinessAICredits.objects.get(business=shop).balance == 42
+    assert AIUsageAlert.objects.get(business=shop).alert_type == "low_balance"
