@@ -253,8 +253,8 @@ def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
 
 def make_purchase(business, package="value", custom_amount=None, status="pending", **extra):
     """A purchase as the purchase endpoint leaves it, priced by the real invoice code."""
-    from ai_features.services.packages import purchase_quote
-    from ai_features.services.references import purchase_create
+    from ai_features.payments.packages import purchase_quote
+    from ai_features.payments.purchases import purchase_create
 
     quote = purchase_quote(package=package, custom_amount=custom_amount)
     fields = {

@@ -23,9 +23,9 @@ from ai_features.models import (
     PurchaseIdempotencyKey,
     PurchaseRefund,
 )
+from ai_features.payments.errors import GatewayError
+from ai_features.payments.fulfilment import Outcome, purchase_reconcile
 from ai_features.services.billing import feature_prices_forget
-from ai_features.services.fulfilment import Outcome, purchase_reconcile
-from pos.errors import GatewayError
 
 Status = AICreditPurchase.Status
 RECHECKABLE = {Status.PENDING, Status.FAILED}

@@ -23,21 +23,6 @@ class UnknownFeature(DomainError):
     default_detail = "No price is set for this AI feature."
 
 
-class UnknownPackage(DomainError):
-    code = "unknown_package"
-    default_detail = "No active package with that code."
-
-
-class InvalidCustomAmount(DomainError):
-    code = "invalid_custom_amount"
-    default_detail = "custom_amount must be between 10.00 and 10000.00."
-
-
-class CallbackUrlNotAllowed(DomainError):
-    code = "callback_url_not_allowed"
-    default_detail = "callback_url must point at an allowed host (PAYMENT_CALLBACK_ALLOWED_HOSTS)."
-
-
 class AlertNotFound(NotFound):
     code = "alert_not_found"
     default_detail = "No alert with that id for this business."

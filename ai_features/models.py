@@ -4,10 +4,12 @@ Money and credits are Decimal(12, 2). Every invariant that can be is a database 
 four tables the seed's ops queries read keep the seed's names (`db_table`).
 """
 
+import secrets
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, Value
 
 from accounts.models import Business
@@ -87,6 +89,26 @@ class BusinessAICredits(models.Model):
         return f"{self.business}: {self.balance}"
 
 
+def payment_reference_new() -> str:
+    """`AI-CREDIT-<epoch ms>-<8 lowercase hex>`, as the seed's `uuid4().hex[:8]` makes them.
+
+    Lookups match a reference exactly, so the uppercase ones issued before stay valid."""
+    return f"AI-CREDIT-{int(time.time() * 1000)}-{secrets.token_hex(4)}"
+
+
+class PurchaseManager(models.Manager):
+    def create_with_reference(self, **fields) -> "AICreditPurchase":
+        """Create a purchase with a fresh reference, drawing again on the rare collision."""
+        for _ in range(5):
+            try:
+                with transaction.atomic():
+                    return self.create(payment_reference=payment_reference_new(), **fields)
+            except IntegrityError as exc:
+                if "payment_reference" not in str(exc):
+                    raise
+        raise IntegrityError("Could not draw a unique payment reference in 5 tries")
+
+
 class AICreditPurchase(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -126,6 +148,8 @@ class AICreditPurchase(models.Model):
     refund_shortfall = models.DecimalField(**MONEY, default=0)
     purchased_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PurchaseManager()
 
     class Meta:
         db_table = "ai_credit_purchases"

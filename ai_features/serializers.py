@@ -2,8 +2,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ai_features.services.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
-from ai_features.services.paystack import CHANNELS as PAYSTACK_CHANNELS
+from ai_features.payments.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
+from ai_features.payments.paystack import CHANNELS as PAYSTACK_CHANNELS
 from ai_features.services.usage import DAILY_MAX_DAYS, period_is_backwards
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}

@@ -11,6 +11,12 @@ from rest_framework.response import Response
 
 from accounts.services import business_for_request
 from ai_features import openapi
+from ai_features.payments.errors import GatewayError
+from ai_features.payments.fulfilment import Outcome, purchase_verify
+from ai_features.payments.packages import packages_active
+from ai_features.payments.purchases import purchase_start, purchases_list
+from ai_features.payments.throttling import PurchaseThrottle, VerifyThrottle
+from ai_features.payments.webhooks import webhook_receive
 from ai_features.serializers import (
     AdminPurchaseOutputSerializer,
     AlertFilterSerializer,
@@ -33,16 +39,10 @@ from ai_features.serializers import (
 from ai_features.services.alerts import alert_acknowledge as alert_acknowledge_service
 from ai_features.services.alerts import alerts_list
 from ai_features.services.credits import balance_get
-from ai_features.services.fulfilment import Outcome, purchase_verify
 from ai_features.services.ledger import ledger_entries
-from ai_features.services.packages import packages_active
-from ai_features.services.purchases import purchase_start, purchases_list
 from ai_features.services.usage import transactions_filter, usage_daily, usage_summary
-from ai_features.services.webhooks import webhook_receive
-from pos.errors import GatewayError
 from pos.headers import idempotency_key_from
 from pos.pagination import LimitOffsetPagination
-from pos.throttling import PurchaseThrottle, VerifyThrottle
 
 
 def paginated(request, queryset, serializer_class):

@@ -29,26 +29,6 @@ class Conflict(DomainError):
     default_detail = "The request conflicts with the current state."
 
 
-class GatewayError(DomainError):
-    """The payment gateway failed us: an outage, not the client's fault."""
-
-    status_code = 502
-    code = "payment_gateway_error"
-    default_detail = "The payment gateway returned an error. Please try again."
-
-
-class GatewayTimeout(GatewayError):
-    status_code = 504
-    code = "payment_gateway_timeout"
-    default_detail = "The payment gateway did not answer in time. Please try again."
-
-
-class GatewayNotConfigured(GatewayError):
-    status_code = 503
-    code = "payment_gateway_not_configured"
-    default_detail = "Payments are not configured on this server."
-
-
 class RequestTooLarge(DomainError):
     status_code = 413
     code = "request_too_large"

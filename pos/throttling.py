@@ -1,9 +1,9 @@
-"""Rate limits (settings: THROTTLE_RATE_PURCHASE, _VERIFY, _AUTH); answered 429 with Retry-After.
+"""Rate limits of the accounts endpoints (THROTTLE_RATE_AUTH); answered 429 with Retry-After.
 Also the client's address for the admin login's lockout (django-axes), read the same way."""
 
 import ipaddress
 
-from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 
 
 def client_ip(request) -> str | None:
@@ -14,16 +14,6 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(ident))
     except ValueError:
         return request.META.get("REMOTE_ADDR")
-
-
-class PurchaseThrottle(UserRateThrottle):
-    scope = "purchase"
-
-
-class VerifyThrottle(UserRateThrottle):
-    """Each verify of a pending purchase calls Paystack, whose own limit is shared by everyone."""
-
-    scope = "verify"
 
 
 class LoginThrottle(AnonRateThrottle):

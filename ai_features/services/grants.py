@@ -7,7 +7,6 @@ from django.utils import timezone
 from accounts.models import Business
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
 from ai_features.services.credits import credits_add, credits_amount_checked
-from ai_features.services.references import purchase_create
 
 
 @transaction.atomic
@@ -22,7 +21,7 @@ def credits_grant(
     """Give a business free credits, recorded as a completed, unpaid `admin_grant` purchase."""
     credits = credits_amount_checked(credits)
     now = timezone.now()
-    purchase = purchase_create(
+    purchase = AICreditPurchase.objects.create_with_reference(
         business=business,
         user=user,
         package=package,

@@ -96,7 +96,7 @@ def test_packages_are_seeded_with_the_designed_prices_and_savings():
 def test_a_correct_total_is_accepted_whatever_float_rounding_does(business, base):
     # Regression (found by the fuzz test): on SQLite 429 + 75.09 != 504.09 in floating point,
     # so the CHECK refused a correct purchase and the purchase endpoint answered 500.
-    from ai_features.services.packages import invoice_for
+    from ai_features.payments.packages import invoice_for
 
     invoice = invoice_for(base_amount=Decimal(base))
 

@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from ai_features.errors import UnknownPackage
 from ai_features.models import CreditPackage
-from ai_features.services.packages import invoice_for, purchase_quote
+from ai_features.payments.errors import UnknownPackage
+from ai_features.payments.packages import invoice_for, purchase_quote
 from pos.errors import DomainError
 
 pytestmark = pytest.mark.django_db

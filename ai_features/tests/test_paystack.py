@@ -8,7 +8,8 @@ import requests
 import responses
 from responses import matchers
 
-from ai_features.services.paystack import (
+from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
+from ai_features.payments.paystack import (
     PaystackAuthError,
     PaystackBadResponse,
     PaystackConnectionError,
@@ -22,10 +23,9 @@ from ai_features.services.paystack import (
     PaystackTimeout,
 )
 from conftest import TEST_SECRET, paystack_json, paystack_raw
-from pos.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 
 BASE = "https://api.paystack.test"
-LOGGER = "ai_features.services.paystack"
+LOGGER = "ai_features.payments.paystack"
 REFERENCE = "AI-CREDIT-1715000000000-0A1B2C3D"
 INIT_URL = f"{BASE}/transaction/initialize"
 VERIFY_URL = f"{BASE}/transaction/verify/{REFERENCE}"

@@ -9,7 +9,7 @@ import requests
 from django.utils import timezone
 
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.services import purchases
+from ai_features.payments import purchases
 
 pytestmark = pytest.mark.django_db
 

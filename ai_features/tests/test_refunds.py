@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from ai_features.models import CreditLedgerEntry, PaystackWebhookEvent, PurchaseRefund
+from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.services.credits import credits_deduct
-from ai_features.services.fulfilment import purchase_fulfil
 from ai_features.services.money import to_pesewas
 from conftest import (
     BAD_AMOUNTS,

@@ -15,13 +15,13 @@ from ai_features.models import (
     PurchaseIdempotencyKey,
     PurchaseRefund,
 )
+from ai_features.payments.fulfilment import purchase_fulfil
+from ai_features.payments.refunds import purchase_refund_apply
+from ai_features.payments.webhooks import webhook_receive
 from ai_features.services.alerts import alert_raise
 from ai_features.services.billing import credits_charge, credits_reserve
-from ai_features.services.fulfilment import purchase_fulfil
 from ai_features.services.grants import credits_grant
-from ai_features.services.refunds import purchase_refund_apply
 from ai_features.services.reset import reset_models
-from ai_features.services.webhooks import webhook_receive
 from conftest import charge_success_body, ledger_sum, make_business, make_purchase, stored_balance
 
 pytestmark = pytest.mark.django_db

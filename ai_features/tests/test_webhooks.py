@@ -261,7 +261,7 @@ def test_a_processing_error_is_recorded_and_answered_500_so_paystack_retries(
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("ai_features.services.webhooks.purchase_fulfil", broken)
+    monkeypatch.setattr("ai_features.payments.webhooks.purchase_fulfil", broken)
 
     response = deliver_webhook(client, raw)
 
@@ -361,7 +361,7 @@ def test_an_unsigned_body_never_reaches_the_log(client, paid, caplog):
     wrote a forged line of its own into the server log."""
     caplog.set_level(logging.DEBUG)
     purchase, _ = paid
-    forged = "\n2026-01-01 00:00:00,000 INFO [-] ai_features.services.fulfilment purchase credited"
+    forged = "\n2026-01-01 00:00:00,000 INFO [-] ai_features.payments.fulfilment purchase credited"
     payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
     payload["event"] = "charge.success" + forged
     payload["data"].update(amount="9400" + forged, reference="REF" + forged)

@@ -13,13 +13,13 @@ import responses
 from django.test import Client
 
 from ai_features.models import AICreditPurchase, PaystackWebhookEvent
-from ai_features.services.money import to_pesewas
-from ai_features.services.paystack import (
+from ai_features.payments.paystack import (
     PaystackAuthError,
     PaystackNotFound,
     PaystackRequestError,
     PaystackService,
 )
+from ai_features.services.money import to_pesewas
 from conftest import stored_balance
 from paystack_sandbox.models import SandboxRefund, SandboxTransaction
 from paystack_sandbox.tests.helpers import SECRET

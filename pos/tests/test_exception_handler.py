@@ -5,8 +5,9 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 
 from accounts.models import Business
+from ai_features.payments.errors import GatewayTimeout
 from conftest import make_user
-from pos.errors import Conflict, GatewayTimeout
+from pos.errors import Conflict
 
 
 @api_view(["POST"])

@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from ai_features.management.tables import format_table
 from ai_features.models import AICreditPurchase
-from ai_features.services.fulfilment import purchase_reconcile
+from ai_features.payments.errors import GatewayError
+from ai_features.payments.fulfilment import purchase_reconcile
 from ai_features.services.ledger import ledger_mismatches
-from pos.errors import GatewayError
 
 RECHECK_DECLINED_FOR = timedelta(hours=48)
 

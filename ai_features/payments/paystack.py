@@ -11,7 +11,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from pos.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
+from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 
 logger = logging.getLogger(__name__)
 

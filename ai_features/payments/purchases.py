@@ -13,17 +13,21 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Business
-from ai_features.errors import CallbackUrlNotAllowed
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
+from ai_features.payments.errors import CallbackUrlNotAllowed, GatewayNotConfigured
+from ai_features.payments.packages import purchase_quote
+from ai_features.payments.paystack import PaystackError, PaystackService
 from ai_features.services.money import to_pesewas
-from ai_features.services.packages import purchase_quote
-from ai_features.services.paystack import PaystackError, PaystackService
-from ai_features.services.references import purchase_create
-from pos.errors import Conflict, GatewayNotConfigured
+from pos.errors import Conflict
 
 logger = logging.getLogger(__name__)
 # Far longer than a purchase request can take (Paystack's timeout is seconds).
 IDEMPOTENCY_CLAIM_EXPIRES = timedelta(minutes=5)
+
+
+def purchase_create(**fields) -> AICreditPurchase:
+    """A purchase with a fresh `AI-CREDIT-…` reference."""
+    return AICreditPurchase.objects.create_with_reference(**fields)
 
 
 def callback_url_resolve(callback_url: str | None) -> str:

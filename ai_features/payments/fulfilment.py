@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from accounts.models import Business
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
+from ai_features.payments.paystack import PaystackNotFound, PaystackService
+from ai_features.payments.refunds import refunded_share
 from ai_features.services.credits import balance_get, credits_add
 from ai_features.services.locks import lock_purchase
 from ai_features.services.money import ZERO, pesewas_parse, to_pesewas
-from ai_features.services.paystack import PaystackNotFound, PaystackService
-from ai_features.services.refunds import refunded_share
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

@@ -6,11 +6,11 @@ import logging
 from django.utils import timezone
 
 from ai_features.models import AICreditPurchase, PaystackWebhookEvent
-from ai_features.services.fulfilment import Outcome as Settled
-from ai_features.services.fulfilment import purchase_fulfil
+from ai_features.payments.fulfilment import Outcome as Settled
+from ai_features.payments.fulfilment import purchase_fulfil
+from ai_features.payments.paystack import PaystackService, json_loads_finite
+from ai_features.payments.refunds import purchase_refund_apply
 from ai_features.services.money import pesewas_parse
-from ai_features.services.paystack import PaystackService, json_loads_finite
-from ai_features.services.refunds import purchase_refund_apply
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

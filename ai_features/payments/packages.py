@@ -6,8 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import QuerySet
 
-from ai_features.errors import InvalidCustomAmount, UnknownPackage
 from ai_features.models import CreditPackage
+from ai_features.payments.errors import InvalidCustomAmount, UnknownPackage
 from ai_features.services.money import CENT, ZERO
 
 CUSTOM = "custom"
