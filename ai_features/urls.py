@@ -1,15 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from ai_features import views
 from ai_features.features import views as feature_views
 
 urlpatterns = [
-    path("credits/packages/", views.packages, name="credits-packages"),
+    path("", include("ai_features.payments.urls")),
     path("credits/balance/", views.balance, name="credits-balance"),
     path("credits/ledger/", views.ledger, name="credits-ledger"),
-    path("credits/purchase/", views.purchase, name="credits-purchase"),
-    path("credits/verify/", views.verify, name="credits-verify"),
-    path("credits/purchases/", views.purchases, name="credits-purchases"),
     path("credits/transactions/", views.transactions, name="credits-transactions"),
     path("credits/usage/summary/", views.usage_summary_view, name="credits-usage-summary"),
     path("credits/usage/daily/", views.usage_daily_view, name="credits-usage-daily"),
@@ -19,8 +16,6 @@ urlpatterns = [
         views.alert_acknowledge,
         name="credits-alert-acknowledge",
     ),
-    path("admin/credits/purchases/", views.admin_purchases, name="admin-credits-purchases"),
-    path("webhooks/paystack/", views.paystack_webhook, name="paystack-webhook"),
     path("features/", feature_views.features, name="features"),
     path(
         "features/product-description/",

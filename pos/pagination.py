@@ -9,3 +9,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     def get_offset(self, request):
         return min(super().get_offset(request), self.max_offset)
+
+
+def paginated(request, queryset, serializer_class):
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

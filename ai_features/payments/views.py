@@ -1,0 +1,121 @@
+"""The buying endpoints: packages, purchase, verify, purchase history and the webhooks."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+
+from accounts.services import business_for_request
+from ai_features.payments import openapi
+from ai_features.payments.errors import GatewayError
+from ai_features.payments.fulfilment import Outcome, purchase_verify
+from ai_features.payments.packages import packages_active
+from ai_features.payments.purchases import purchase_start, purchases_list
+from ai_features.payments.serializers import (
+    AdminPurchaseOutputSerializer,
+    PackageOutputSerializer,
+    PurchaseInputSerializer,
+    PurchaseOutputSerializer,
+    PurchaseStartedOutputSerializer,
+    PurchaseStatusFilterSerializer,
+    VerifyInputSerializer,
+)
+from ai_features.payments.throttling import PurchaseThrottle, VerifyThrottle
+from ai_features.payments.webhooks import webhook_receive
+from pos.headers import idempotency_key_from
+from pos.pagination import paginated
+
+
+@extend_schema(**openapi.PACKAGES)
+@api_view(["GET"])
+def packages(request):
+    return Response(PackageOutputSerializer(packages_active(), many=True).data)
+
+
+@extend_schema(**openapi.PURCHASE)
+@api_view(["POST"])
+@throttle_classes([PurchaseThrottle])
+def purchase(request):
+    business = business_for_request(request)
+    data = PurchaseInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    started = purchase_start(
+        business=business,
+        user=request.user,
+        idempotency_key=idempotency_key_from(request),
+        **data.validated_data,
+    )
+    return Response(PurchaseStartedOutputSerializer(started).data, status=status.HTTP_201_CREATED)
+
+
+VERIFY_ANSWERS = {
+    Outcome.CREDITED: (200, "success", "Payment verified and credits added successfully"),
+    Outcome.ALREADY_PROCESSED: (200, "success", "Payment already processed"),
+    Outcome.PENDING: (202, "pending", None),
+    Outcome.FAILED: (400, "failed", None),
+    Outcome.NOT_FOUND: (404, "failed", "Purchase not found"),
+}
+
+
+@extend_schema(**openapi.VERIFY)
+@api_view(["GET", "POST"])
+@throttle_classes([VerifyThrottle])
+def verify(request):
+    business = business_for_request(request)
+    source = request.query_params if request.method == "GET" else request.data
+    data = VerifyInputSerializer(data=source)
+    data.is_valid(raise_exception=True)
+    reference = data.validated_data["reference"]
+    try:
+        settled = purchase_verify(business=business, reference=reference)
+    except GatewayError as exc:  # the SPA's contract: an error status, the purchase stays pending
+        body = {"status": "error", "message": exc.detail, "reference": reference}
+        return Response(body, status=exc.status_code)
+    http_status, verdict, message = VERIFY_ANSWERS[settled.outcome]
+    body = {"status": verdict, "message": message or settled.message, "reference": reference}
+    if settled.outcome == Outcome.CREDITED:
+        body.update(credits_added=settled.credits_added, new_balance=settled.balance)
+    elif settled.outcome == Outcome.ALREADY_PROCESSED:
+        body.update(credits_added=settled.purchase.total_credits, current_balance=settled.balance)
+    return Response(body, status=http_status)
+
+
+@extend_schema(**openapi.PURCHASES)
+@api_view(["GET"])
+def purchases(request):
+    business = business_for_request(request)
+    return paginated(request, purchases_list(business=business), PurchaseOutputSerializer)
+
+
+@extend_schema(**openapi.ADMIN_PURCHASES)
+@api_view(["GET"])
+@permission_classes([IsAdminUser])
+def admin_purchases(request):
+    filters = PurchaseStatusFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    every = purchases_list(status=filters.validated_data.get("status"))
+    return paginated(request, every, AdminPurchaseOutputSerializer)
+
+
+WEBHOOK_HTTP_STATUS = {"invalid_signature": 400, "malformed": 400, "error": 500}
+
+
+@extend_schema(**openapi.PAYSTACK_WEBHOOK)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def paystack_webhook(request):
+    delivery = webhook_receive(
+        raw_body=request.body,
+        signature=request.headers.get("x-paystack-signature"),
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+    http_status = WEBHOOK_HTTP_STATUS.get(delivery.outcome, 200)
+    return Response({"received": http_status == 200, "outcome": delivery.outcome}, http_status)
