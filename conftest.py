@@ -171,11 +171,11 @@ class PaystackStandIn:
     def verify(self, reference, *, status="success", amount=None, currency="GHS", **extra):
         """A verify answer built on the real GHS mobile-money success payload."""
         from ai_features.models import AICreditPurchase
-        from ai_features.services.money import to_pesewas
+        from ai_features.services.money import to_minor_units
 
         if amount is None:
             total = AICreditPurchase.objects.get(payment_reference=reference).total_amount
-            amount = to_pesewas(total)
+            amount = to_minor_units(total)
         data = paystack_json("verify_data_success_mobile_money_ghs.jsonb-reordered.json")
         data.update(reference=reference, status=status, amount=amount, currency=currency, **extra)
         self.mock.get(
@@ -378,3 +378,85 @@ def grant_credits(business, amount) -> None:
     from ai_features.services.credits import credits_add
 
     credits_add(business=business, amount=Decimal(str(amount)), kind="grant")
+
+
+def deduct_credits(business, amount, kind="usage"):
+    """Take credits out through the core's own primitives (lock, check, debit, ledger), as
+    every spend does; a test stand-in for a charge with no usage row."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from ai_features.services.credits import credits_amount_checked, debit_locked, spendable_locked
+
+    amount = credits_amount_checked(amount)
+    with transaction.atomic():
+        row = spendable_locked(business=business, amount=amount, now=timezone.now())
+        return debit_locked(row=row, amount=amount, kind=kind)
+
+
+STRIPE_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "stripe" / "fixtures"
+STRIPE_TEST_KEY = "sk_test_0000000000000000000000000000000000000000"
+STRIPE_WEBHOOK_TEST_SECRET = "whsec_test_0000000000000000000000000000000"
+
+
+def stripe_json(name: str):
+    """A published Stripe payload from ../shared/stripe/fixtures."""
+    return json.loads((STRIPE_FIXTURES / name).read_bytes())
+
+
+@pytest.fixture
+def stripe_settings(settings):
+    """Stripe configured against a stand-in base URL that `responses` answers."""
+    settings.STRIPE_SECRET_KEY = STRIPE_TEST_KEY
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_TEST_SECRET
+    settings.STRIPE_API_BASE = "https://stripe.api.test"
+    settings.STRIPE_CURRENCY = "USD"
+    return settings
+
+
+class StripeStandIn:
+    """Stripe's API mocked with `responses` (the SDK speaks through `requests`), answering in
+    the shapes of the shared fixtures."""
+
+    def __init__(self, mock, base_url):
+        self.mock = mock
+        self.base = base_url
+
+    def session(self, purchase, **changes) -> dict:
+        """The published Checkout Session, re-aimed at one of our purchases."""
+        from ai_features.services.money import to_minor_units
+
+        body = stripe_json("checkout_session.created.json")
+        body.update(
+            client_reference_id=purchase.payment_reference,
+            amount_total=to_minor_units(purchase.total_amount),
+            amount_subtotal=to_minor_units(purchase.total_amount),
+            currency=purchase.currency.lower(),
+            metadata={"reference": purchase.payment_reference},
+        )
+        if purchase.checkout_session_id:
+            body["id"] = purchase.checkout_session_id
+        body.update(changes)
+        return body
+
+    def create_ok(self, **changes) -> dict:
+        body = stripe_json("checkout_session.created.json")
+        body.update(changes)
+        self.mock.post(f"{self.base}/v1/checkout/sessions", json=body)
+        return body
+
+    def retrieve(self, purchase, **changes) -> dict:
+        body = self.session(purchase, **changes)
+        self.mock.get(f"{self.base}/v1/checkout/sessions/{body['id']}", json=body)
+        return body
+
+    def calls_to(self, path):
+        return [c for c in self.mock.calls if c.request.url.startswith(self.base + path)]
+
+
+@pytest.fixture
+def stripe_api(stripe_settings):
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield StripeStandIn(mock, stripe_settings.STRIPE_API_BASE)

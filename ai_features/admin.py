@@ -6,10 +6,18 @@ Packages and feature prices are configuration and stay editable. Credits are gra
 business admin (accounts.admin); a stuck purchase is re-checked here through reconciliation.
 """
 
-from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
-from django.db import models
+from decimal import Decimal
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
+from django.db import models, transaction
+from django.db.models import DecimalField, OuterRef, Subquery
+from django.template.response import TemplateResponse
+
+from accounts.admin import BusinessAdmin
+from accounts.models import Business
 from ai_features.models import (
     AICreditPurchase,
     AIFeaturePrice,
@@ -19,16 +27,19 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
-    PaystackWebhookEvent,
     PurchaseIdempotencyKey,
     PurchaseRefund,
+    WebhookEvent,
 )
 from ai_features.payments.errors import GatewayError
-from ai_features.payments.fulfilment import Outcome, purchase_reconcile
+from ai_features.payments.fulfilment import Outcome
+from ai_features.payments.reconciliation import is_recheckable, purchase_reconcile
 from ai_features.services.billing import feature_prices_forget
+from ai_features.services.grants import credits_grant
+from ai_features.services.money import CENT
+from pos.errors import DomainError
 
-Status = AICreditPurchase.Status
-RECHECKABLE = {Status.PENDING, Status.FAILED}
+Status = AICreditPurchase.PaymentStatus
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -119,7 +130,7 @@ class AICreditPurchaseAdmin(ReadOnlyAdmin):
     list_filter = ("payment_status", "payment_method", "package")
     search_fields = ("payment_reference", "business__name")
     date_hierarchy = "purchased_at"
-    actions = ("recheck_with_paystack",)
+    actions = ("recheck_with_gateway",)
 
     @admin.display(description="Credits")
     def total_credits(self, obj):
@@ -130,14 +141,15 @@ class AICreditPurchaseAdmin(ReadOnlyAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
-    @admin.action(description="Re-check with Paystack", permissions=["recheck"])
-    def recheck_with_paystack(self, request, queryset):
-        """Settle each selected pending or failed purchase from what Paystack says about it."""
+    @admin.action(description="Re-check with the gateway", permissions=["recheck"])
+    def recheck_with_gateway(self, request, queryset):
+        """Settle each selected purchase the re-check rule allows (pending, or declined
+        recently) from what its gateway says about it."""
         outcomes: dict[str, list[str]] = {}
         skipped, errors = [], []
         for purchase in queryset.select_related("business").order_by("pk"):
             reference = purchase.payment_reference
-            if purchase.payment_status not in RECHECKABLE:
+            if not is_recheckable(purchase, by_operator=True):
                 skipped.append(f"{reference} ({purchase.payment_status})")
                 continue
             try:
@@ -216,7 +228,7 @@ class CreditLedgerEntryAdmin(ReadOnlyAdmin):
         "amount",
         "balance_after",
         "purchase_reference",
-        "transaction_id",
+        "usage_id",
         "created_at",
     )
     list_select_related = ("business", "purchase")
@@ -229,7 +241,7 @@ class CreditLedgerEntryAdmin(ReadOnlyAdmin):
         return obj.purchase.payment_reference if obj.purchase_id else "-"
 
 
-@admin.register(PaystackWebhookEvent)
+@admin.register(WebhookEvent)
 class PaystackWebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "event", "reference", "signature_valid", "outcome")
     list_filter = ("event", "outcome", "signature_valid")
@@ -263,7 +275,112 @@ class PurchaseIdempotencyKeyAdmin(ReadOnlyAdmin):
 class FeatureIdempotencyKeyAdmin(ReadOnlyAdmin):
     # The stored answer holds a customer's results: support sees that a key was used, not what
     # it returned.
-    list_display = ("key", "feature", "user", "business", "transaction", "created_at")
-    list_select_related = ("user", "business", "transaction")
-    fields = ("key", "feature", "user", "business", "transaction", "created_at")
+    list_display = ("key", "feature", "user", "business", "usage", "created_at")
+    list_select_related = ("user", "business", "usage")
+    fields = ("key", "feature", "user", "business", "usage", "created_at")
     search_fields = ("key",)
+
+
+# Who may grant: granting records an `admin_grant` purchase, so it takes the right to add one.
+GRANT_PERMISSION = "ai_features.add_aicreditpurchase"
+
+
+class GrantCreditsForm(forms.Form):
+    credits = forms.DecimalField(
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100000"),
+        max_digits=8,
+        decimal_places=2,
+        help_text="Credits to give each selected business (more than 0, at most 100,000).",
+    )
+    package = forms.CharField(
+        label="Note",
+        max_length=30,
+        initial="support",
+        help_text="Recorded as the grant's package label (at most 30 characters).",
+    )
+
+
+# Businesses are accounts' model; their credits and the grant action belong to this app, so the
+# business admin is extended here rather than accounts reaching into ai_features.
+admin.site.unregister(Business)
+
+
+@admin.register(Business)
+class BusinessCreditsAdmin(BusinessAdmin):
+    list_display = (*BusinessAdmin.list_display, "current_balance")
+    actions = ("grant_credits",)
+
+    def get_queryset(self, request):
+        active_balance = BusinessAICredits.objects.filter(
+            business=OuterRef("pk"), is_active=True
+        ).values("balance")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_balance=Subquery(
+                    active_balance, output_field=DecimalField(max_digits=12, decimal_places=2)
+                )
+            )
+        )
+
+    @admin.display(description="Current balance", ordering="active_balance")
+    def current_balance(self, obj):
+        """The balance of the business's active credits row; 0.00 when it has none."""
+        if hasattr(obj, "active_balance"):  # annotated by get_queryset: no query per row
+            balance = obj.active_balance
+        else:
+            row = BusinessAICredits.objects.filter(business=obj, is_active=True).first()
+            balance = row.balance if row else None
+        return (balance or Decimal("0")).quantize(CENT)  # SQLite drops a subquery's scale
+
+    def has_grant_credits_permission(self, request):
+        return request.user.has_perm(GRANT_PERMISSION)
+
+    @admin.action(description="Grant credits", permissions=["grant_credits"])
+    def grant_credits(self, request, queryset):
+        """Ask how many credits first; on the confirmed, valid form grant them to each business."""
+        if "confirm" in request.POST:
+            form = GrantCreditsForm(request.POST)
+            if form.is_valid():
+                return self._grant(request, queryset, **form.cleaned_data)
+        else:
+            form = GrantCreditsForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Grant credits",
+            "opts": self.model._meta,
+            "form": form,
+            "businesses": queryset,
+            "selected_ids": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+            "action_name": "grant_credits",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/ai_features/grant_credits.html", context)
+
+    def _grant(self, request, queryset, *, credits, package):
+        businesses = list(queryset.order_by("pk"))
+        try:
+            with transaction.atomic():  # all of the selection or none of it
+                for business in businesses:
+                    credits_grant(
+                        business=business, credits=credits, package=package, user=request.user
+                    )
+        except DomainError as exc:
+            self.message_user(
+                request,
+                f"Nothing was granted: {business.name} (#{business.pk}) was refused: {exc.detail}",
+                messages.ERROR,
+            )
+            return None
+        names = ", ".join(b.name for b in businesses)
+        self.message_user(
+            request,
+            f"Granted {credits} credits ({package}) to {len(businesses)} "
+            f"business{'es' if len(businesses) != 1 else ''}: {names}.",
+            messages.SUCCESS,
+        )
+        return None  # back to the changelist

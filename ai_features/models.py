@@ -24,12 +24,17 @@ class CreditPackage(models.Model):
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
+    # In AI_CREDIT_CURRENCY (GHS), the one currency of Paystack sales and of invoices.
     price = models.DecimalField(**MONEY)
-    currency = models.CharField(max_length=3, default="GHS")
     credits = models.DecimalField(**MONEY)
     bonus_credits = models.DecimalField(**MONEY, default=0)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveIntegerField(default=0)
+    # In STRIPE_CURRENCY (USD); a package without it is not sold through Stripe. The ids are
+    # Stripe's, kept by `setup_stripe_credit_products`.
+    stripe_price = models.DecimalField(**MONEY, null=True, blank=True)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["display_order", "id"]
@@ -39,10 +44,18 @@ class CreditPackage(models.Model):
             models.CheckConstraint(
                 condition=Q(bonus_credits__gte=0), name="package_bonus_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(stripe_price__isnull=True) | Q(stripe_price__gt=0),
+                name="package_stripe_price_positive",
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    @property
+    def currency(self) -> str:
+        return settings.AI_CREDIT_CURRENCY
 
     @property
     def total_credits(self):
@@ -110,18 +123,26 @@ class PurchaseManager(models.Manager):
 
 
 class AICreditPurchase(models.Model):
-    class Status(models.TextChoices):
+    class PaymentStatus(models.TextChoices):
         PENDING = "pending", "Pending"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
 
-    class Method(models.TextChoices):
+    class PaymentMethod(models.TextChoices):
         MOBILE_MONEY = "mobile_money", "Mobile money"
         CARD = "card", "Card"
         ADMIN_GRANT = "admin_grant", "Admin grant"
 
+    class Gateway(models.TextChoices):
+        PAYSTACK = "paystack", "Paystack"
+        STRIPE = "stripe", "Stripe"
+        ADMIN = "admin", "Admin grant"
+
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_purchases")
+    gateway = models.CharField(
+        max_length=10, choices=Gateway.choices, default=Gateway.PAYSTACK, db_index=True
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -134,13 +155,19 @@ class AICreditPurchase(models.Model):
     bonus_credits = models.DecimalField(**MONEY, default=0)
     payment_reference = models.CharField(max_length=64, unique=True)
     payment_status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+        max_length=10,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PENDING,
+        db_index=True,
     )
-    payment_method = models.CharField(max_length=20, choices=Method.choices)
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     tax_lines = models.JSONField(default=list, blank=True)
     callback_url = models.URLField(max_length=500, blank=True)
-    authorization_url = models.URLField(max_length=500, blank=True)
-    access_code = models.CharField(max_length=100, blank=True)
+    authorization_url = models.URLField(max_length=2000, blank=True)
+    access_code = models.CharField(max_length=100, blank=True)  # Paystack's checkout
+    # Stripe's Checkout Session, and the payment intent its refunds name.
+    checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     gateway_status = models.CharField(max_length=30, blank=True)
     gateway_response = models.JSONField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
@@ -216,7 +243,7 @@ class AIFeaturePrice(models.Model):
 class AITransaction(models.Model):
     """One use of an AI feature and what it cost; `pending` while its credits are on hold."""
 
-    class Status(models.TextChoices):
+    class UsageStatus(models.TextChoices):
         PENDING = "pending", "Pending (credits on hold)"
         COMPLETED = "completed", "Completed"
         RELEASED = "released", "Released (hold returned)"
@@ -234,7 +261,10 @@ class AITransaction(models.Model):
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.COMPLETED, db_index=True
+        max_length=10,
+        choices=UsageStatus.choices,
+        default=UsageStatus.COMPLETED,
+        db_index=True,
     )
     credits_held = models.DecimalField(**MONEY, default=0)
     credits_uncharged = models.DecimalField(**MONEY, default=0)
@@ -314,7 +344,7 @@ class CreditLedgerEntry(models.Model):
         blank=True,
         related_name="ledger",
     )
-    transaction = models.ForeignKey(
+    usage = models.ForeignKey(
         AITransaction,
         on_delete=models.PROTECT,
         null=True,
@@ -375,7 +405,7 @@ class FeatureIdempotencyKey(models.Model):
     feature = models.CharField(max_length=50)
     fingerprint = models.CharField(max_length=64)
     answer = models.JSONField(null=True, blank=True)
-    transaction = models.ForeignKey(
+    usage = models.ForeignKey(
         AITransaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -413,11 +443,11 @@ class PurchaseRefund(models.Model):
         return f"{self.refund_key}: {self.amount} {self.currency}"
 
 
-class PaystackWebhookEvent(models.Model):
+class WebhookEvent(models.Model):
     """Every webhook delivery, stored before it is acted on, for audit: a signed body whole (up
     to 64 KB), an unsigned one only as its first 1 KB, its size and its sha256."""
 
-    class Outcome(models.TextChoices):
+    class DeliveryOutcome(models.TextChoices):
         RECEIVED = "received", "Received"
         INVALID_SIGNATURE = "invalid_signature", "Invalid signature"
         MALFORMED = "malformed", "Malformed"
@@ -432,6 +462,14 @@ class PaystackWebhookEvent(models.Model):
         ERROR = "error", "Error"
 
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    gateway = models.CharField(
+        max_length=10,
+        choices=AICreditPurchase.Gateway.choices,
+        default=AICreditPurchase.Gateway.PAYSTACK,
+        db_index=True,
+    )
+    # The gateway's own id of the event (Stripe's evt_…); Paystack sends none.
+    event_id = models.CharField(max_length=255, blank=True, db_index=True)
     event = models.CharField(max_length=60, blank=True, db_index=True)
     reference = models.CharField(max_length=100, blank=True, db_index=True)
     raw_body = models.TextField()
@@ -439,7 +477,9 @@ class PaystackWebhookEvent(models.Model):
     body_sha256 = models.CharField(max_length=64, blank=True)
     signature_valid = models.BooleanField(default=False)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
+    outcome = models.CharField(
+        max_length=20, choices=DeliveryOutcome.choices, default=DeliveryOutcome.RECEIVED
+    )
     detail = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

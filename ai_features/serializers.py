@@ -21,7 +21,7 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     purchase_reference = serializers.CharField(
         source="purchase.payment_reference", allow_null=True, default=None
     )
-    transaction_id = serializers.IntegerField(allow_null=True)
+    transaction_id = serializers.IntegerField(source="usage_id", allow_null=True)
     created_at = serializers.DateTimeField()
 
 

@@ -12,7 +12,7 @@ import requests
 def webhook_outcomes(database, reference: str) -> list[tuple[str, int, str]]:
     with sqlite3.connect(database) as db:
         return db.execute(
-            "SELECT event, signature_valid, outcome FROM ai_features_paystackwebhookevent "
+            "SELECT event, signature_valid, outcome FROM ai_features_webhookevent "
             "WHERE reference = ? ORDER BY id",
             (reference,),
         ).fetchall()

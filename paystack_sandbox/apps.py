@@ -1,5 +1,3 @@
-import os
-
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -16,12 +14,8 @@ def refuse_live_key() -> None:
     """The sandbox answers as if it were a gateway; it must never hold a live key of any."""
     if not getattr(settings, "PAYSTACK_SANDBOX", False):
         return
-    # Stripe has no setting yet (a later issue); its key may already sit in the environment.
-    stripe = getattr(settings, "STRIPE_SECRET_KEY", os.environ.get("STRIPE_SECRET_KEY"))
-    for name, key in (
-        ("PAYSTACK_SECRET_KEY", getattr(settings, "PAYSTACK_SECRET_KEY", "")),
-        ("STRIPE_SECRET_KEY", stripe),
-    ):
+    for name in ("PAYSTACK_SECRET_KEY", "STRIPE_SECRET_KEY"):
+        key = getattr(settings, name, "")
         if is_live_key(key):
             raise ImproperlyConfigured(
                 f"the Paystack sandbox refuses to run with a live key ({name})"

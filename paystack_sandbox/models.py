@@ -38,19 +38,3 @@ class SandboxTransaction(models.Model):
     @property
     def channel(self) -> str:
         return self.channels[0] if self.channels else "card"
-
-
-class SandboxRefund(models.Model):
-    class Status(models.TextChoices):
-        PROCESSED = "processed", "Processed"
-
-    transaction = models.ForeignKey(
-        SandboxTransaction, on_delete=models.CASCADE, related_name="refunds"
-    )
-    refund_reference = models.CharField(max_length=40, unique=True)
-    amount = models.PositiveBigIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROCESSED)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"{self.refund_reference} {self.amount} for {self.transaction.reference}"

@@ -10,17 +10,16 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
-from paystack_sandbox.models import SandboxRefund, SandboxTransaction
+from paystack_sandbox.models import SandboxTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -351,138 +350,7 @@ def callback_redirect_url(txn: SandboxTransaction) -> str:
 # --- Refunds -----------------------------------------------------------------------------------
 
 
-def _refund_params(body) -> tuple[str, int | None]:
-    if not isinstance(body, dict):
-        raise _invalid("Request body must be a JSON object")
-    reference = body.get("transaction")
-    if isinstance(reference, int) and not isinstance(reference, bool):
-        reference = str(reference)
-    if not isinstance(reference, str) or not reference:
-        raise _invalid("Transaction reference is required")
-    amount = body.get("amount")
-    if amount is not None and (type(amount) is not int or amount <= 0):
-        raise _invalid("Invalid Amount Sent")
-    return reference, amount
-
-
-def refund_create(body) -> SandboxRefund:
-    """Refund a paid transaction, in full or in part; the webhook follows after commit."""
-    reference, amount = _refund_params(body)
-    with transaction.atomic():
-        # The row lock serialises refunds of one transaction, so they cannot over-refund.
-        txn = SandboxTransaction.objects.select_for_update().filter(reference=reference).first()
-        if txn is None:
-            raise SandboxError(NOT_FOUND_MESSAGE)
-        if txn.status != SandboxTransaction.Status.SUCCESS:
-            raise SandboxError("Transaction has not been paid")
-        refunded = txn.refunds.aggregate(total=Sum("amount"))["total"] or 0
-        remaining = txn.amount - refunded
-        if remaining <= 0:
-            raise SandboxError("Transaction has been fully reversed")
-        if amount is None:
-            amount = remaining
-        if amount > remaining:
-            raise _invalid(
-                f"Refund amount cannot be more than the unrefunded balance of {remaining}"
-            )
-        refund = SandboxRefund.objects.create(
-            transaction=txn, amount=amount, refund_reference=str(secrets.randbelow(10**12))
-        )
-        webhook_dispatch("refund.processed", refund_webhook_data(refund))
-    logger.info("sandbox refund reference=%s amount=%s", reference, amount)
-    return refund
-
-
-def refund_data(refund: SandboxRefund) -> dict:
-    """The `data` of the refund answer: queued, as Paystack says it."""
-    txn = refund.transaction
-    paid_at = paystack_time(txn.paid_at)
-    created_at = paystack_time(refund.created_at)
-    return {
-        "transaction": {
-            "id": txn.pk,
-            "domain": DOMAIN,
-            "reference": txn.reference,
-            "amount": txn.amount,
-            "paid_at": paid_at,
-            "channel": txn.channel,
-            "currency": txn.currency,
-            "authorization": _authorization(txn),
-            "customer": {"international_format_phone": None},
-            "plan": {},
-            "subaccount": {"currency": None},
-            "split": {},
-            "order_id": None,
-            "paidAt": paid_at,
-            "pos_transaction_data": None,
-            "source": None,
-            "fees_breakdown": None,
-        },
-        "integration": INTEGRATION_ID,
-        "deducted_amount": 0,
-        "channel": None,
-        "merchant_note": f"Refund for transaction {txn.reference} by sandbox",
-        "customer_note": f"Refund for transaction {txn.reference}",
-        "status": "pending",
-        "refunded_by": "sandbox@paystack.test",
-        "expected_at": paystack_time(refund.created_at + timedelta(days=9)),
-        "currency": txn.currency,
-        "domain": DOMAIN,
-        "amount": refund.amount,
-        "fully_deducted": False,
-        "id": refund.pk,
-        "createdAt": created_at,
-        "updatedAt": created_at,
-    }
-
-
-def refund_webhook_data(refund: SandboxRefund) -> dict:
-    """The `data` of `refund.processed`; the amount is a string, as Paystack sends it."""
-    txn = refund.transaction
-    return {
-        "status": refund.status,
-        "transaction_reference": txn.reference,
-        "refund_reference": refund.refund_reference,
-        "amount": str(refund.amount),
-        "currency": txn.currency,
-        "processor": "sandbox",
-        "customer": {"first_name": None, "last_name": None, "email": txn.email},
-        "integration": INTEGRATION_ID,
-        "domain": DOMAIN,
-    }
-
-
 # --- Banks -------------------------------------------------------------------------------------
-
-
-def banks_list(*, currency: str | None = None, bank_type: str | None = None) -> list[dict]:
-    """Ghana's mobile-money providers, filtered like Paystack's `GET /bank`."""
-    banks = [
-        {
-            "id": bank_id,
-            "name": name,
-            "slug": slug,
-            "code": code,
-            "longcode": "",
-            "gateway": None,
-            "pay_with_bank": False,
-            "supports_transfer": True,
-            "active": True,
-            "country": "Ghana",
-            "currency": "GHS",
-            "type": "mobile_money",
-            "is_deleted": False,
-            "createdAt": "2019-01-01T00:00:00.000Z",
-            "updatedAt": "2019-01-01T00:00:00.000Z",
-        }
-        for name, code, slug, bank_id in BANKS
-    ]
-    return [
-        bank
-        for bank in banks
-        if (not currency or bank["currency"] == currency.upper())
-        and (not bank_type or bank["type"] == bank_type)
-    ]
 
 
 # --- Webhooks ----------------------------------------------------------------------------------

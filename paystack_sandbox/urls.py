@@ -8,7 +8,5 @@ app_name = "paystack_sandbox"
 urlpatterns = [
     path("transaction/initialize", views.initialize, name="initialize"),
     path("transaction/verify/<str:reference>", views.verify, name="verify"),
-    path("refund", views.refund, name="refund"),
-    path("bank", views.bank, name="bank"),
     path("checkout/<str:access_code>", views.checkout, name="checkout"),
 ]

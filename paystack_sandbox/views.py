@@ -77,26 +77,6 @@ def verify(request, reference: str):
     return JsonResponse({"status": True, "message": "Verification successful", "data": data})
 
 
-@paystack_api("POST")
-def refund(request):
-    created = services.refund_create(_json_body(request))
-    body = {
-        "status": True,
-        "message": "Refund has been queued for processing",
-        "data": services.refund_data(created),
-    }
-    return JsonResponse(body)
-
-
-@paystack_api("GET")
-def bank(request):
-    banks = services.banks_list(
-        currency=request.GET.get("currency"), bank_type=request.GET.get("type")
-    )
-    meta = {"next": None, "previous": None, "perPage": 50}
-    return JsonResponse({"status": True, "message": "Banks retrieved", "data": banks, "meta": meta})
-
-
 def _checkout_page(request, txn: SandboxTransaction, state: str, status: int = 200, **extra):
     context = {
         "txn": txn,

@@ -257,6 +257,15 @@ SANDBOX_APPS = ["paystack_sandbox", "demo_spa"]
 if PAYSTACK_SANDBOX:
     INSTALLED_APPS += SANDBOX_APPS
 
+# Stripe, the second gateway (card, in STRIPE_CURRENCY). Without the key it is not offered.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_CURRENCY = env("STRIPE_CURRENCY", "USD").upper()
+STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))
+# Where the sandbox's Stripe stand-in posts its signed webhooks (make run only).
+STRIPE_SANDBOX_WEBHOOK_URL = env("STRIPE_SANDBOX_WEBHOOK_URL")
+
 AI_CREDIT_CURRENCY = env("AI_CREDIT_CURRENCY", "GHS")
 AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))
 AI_CREDIT_LOW_BALANCE_THRESHOLD = Decimal(env("AI_CREDIT_LOW_BALANCE_THRESHOLD", "10.00"))

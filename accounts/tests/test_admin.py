@@ -162,7 +162,7 @@ def test_choosing_grant_credits_shows_the_form_and_grants_nothing_yet(admin_clie
     response = choose_grant(admin_client, [first, second])
 
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "admin/accounts/grant_credits.html"
+    assert [t.name for t in response.templates][0] == "admin/ai_features/grant_credits.html"
     assert response.context["form"]["package"].value() == "support"
     content = response.content.decode()
     for business in (first, second):
@@ -218,7 +218,7 @@ def test_invalid_credits_re_render_the_form_with_errors_and_grant_nothing(admin_
     response = confirm_grant(admin_client, [business], credits=credits, follow=False)
 
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "admin/accounts/grant_credits.html"
+    assert [t.name for t in response.templates][0] == "admin/ai_features/grant_credits.html"
     assert response.context["form"].errors["credits"]
     assert f'name="_selected_action" value="{business.pk}"' in response.content.decode()
     assert not AICreditPurchase.objects.exists()
@@ -281,7 +281,7 @@ def test_staff_with_the_grant_permission_can_grant(client):
 
 
 def test_a_grant_refused_for_one_business_grants_nothing_to_any(admin_client, monkeypatch):
-    from accounts import admin as accounts_admin
+    from ai_features import admin as accounts_admin
     from ai_features.errors import InvalidAmount
 
     first, second = make_business(name="First"), make_business(name="Refused")

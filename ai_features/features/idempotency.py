@@ -60,11 +60,9 @@ def answer_claim(
     return existing
 
 
-def answer_store(*, claim: FeatureIdempotencyKey, answer: dict, transaction_id: int) -> None:
+def answer_store(*, claim: FeatureIdempotencyKey, answer: dict, usage_id: int) -> None:
     """Keep the answer for replays."""
-    FeatureIdempotencyKey.objects.filter(pk=claim.pk).update(
-        answer=answer, transaction_id=transaction_id
-    )
+    FeatureIdempotencyKey.objects.filter(pk=claim.pk).update(answer=answer, usage_id=usage_id)
 
 
 def answer_forget(*, claim: FeatureIdempotencyKey) -> None:

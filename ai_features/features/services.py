@@ -85,7 +85,7 @@ def feature_run(
     except BaseException:
         idempotency.answer_forget(claim=claim)
         raise
-    idempotency.answer_store(claim=claim, answer=answer, transaction_id=answer["transaction_id"])
+    idempotency.answer_store(claim=claim, answer=answer, usage_id=answer["transaction_id"])
     return answer
 
 

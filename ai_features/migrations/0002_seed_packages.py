@@ -28,20 +28,22 @@ PACKAGES = [
 
 def seed(apps, schema_editor):
     CreditPackage = apps.get_model("ai_features", "CreditPackage")
+    # Packages had a currency column until 0012 (it is AI_CREDIT_CURRENCY now); tests re-run
+    # this seed against the current models.
+    has_currency = any(f.name == "currency" for f in CreditPackage._meta.concrete_fields)
     for code, name, description, price, credits, bonus, order in PACKAGES:
-        CreditPackage.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "description": description,
-                "price": Decimal(price),
-                "currency": "GHS",
-                "credits": Decimal(credits),
-                "bonus_credits": Decimal(bonus),
-                "is_active": True,
-                "display_order": order,
-            },
-        )
+        defaults = {
+            "name": name,
+            "description": description,
+            "price": Decimal(price),
+            "credits": Decimal(credits),
+            "bonus_credits": Decimal(bonus),
+            "is_active": True,
+            "display_order": order,
+        }
+        if has_currency:
+            defaults["currency"] = "GHS"
+        CreditPackage.objects.update_or_create(code=code, defaults=defaults)
 
 
 def unseed(apps, schema_editor):

@@ -37,3 +37,8 @@ class InvalidCustomAmount(DomainError):
 class CallbackUrlNotAllowed(DomainError):
     code = "callback_url_not_allowed"
     default_detail = "callback_url must point at an allowed host (PAYMENT_CALLBACK_ALLOWED_HOSTS)."
+
+
+class NotSoldThroughStripe(DomainError):
+    code = "not_sold_through_stripe"
+    default_detail = "This package has no Stripe price, so it is not sold through Stripe."

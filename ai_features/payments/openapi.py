@@ -17,6 +17,7 @@ from ai_features.payments.serializers import (
     PurchaseOutputSerializer,
     PurchaseStartedOutputSerializer,
     PurchaseStatusFilterSerializer,
+    StripePurchaseStartedOutputSerializer,
 )
 from pos.openapi import (
     FIELD_ERRORS,
@@ -66,7 +67,11 @@ PURCHASE = business_scoped(
         )
     ],
     responses={
-        201: PurchaseStartedOutputSerializer,
+        201: PolymorphicProxySerializer(
+            component_name="PurchaseStartedAnswer",
+            serializers=[PurchaseStartedOutputSerializer, StripePurchaseStartedOutputSerializer],
+            resource_type_field_name=None,
+        ),
         400: FIELD_ERRORS,
         409: error("Idempotency-Key reused with another body, or still in progress."),
         429: THROTTLED,
@@ -227,5 +232,22 @@ PAYSTACK_WEBHOOK = {
         400: OpenApiResponse(WEBHOOK_ANSWER, description="Missing/wrong signature, or malformed."),
         500: OpenApiResponse(WEBHOOK_ANSWER, description="Processing failed; Paystack retries."),
     },
+    "tags": ["webhooks"],
+}
+
+STRIPE_WEBHOOK = {
+    "auth": [],
+    "parameters": [
+        OpenApiParameter(
+            "Stripe-Signature",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            required=True,
+            description='`t=<unix time>,v1=<hex HMAC-SHA256 of "t.raw body">`, keyed with '
+            "STRIPE_WEBHOOK_SECRET; older than 300 s is refused.",
+        )
+    ],
+    "request": OpenApiTypes.OBJECT,
+    "responses": PAYSTACK_WEBHOOK["responses"],
     "tags": ["webhooks"],
 }

@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from ai_features.models import CreditPackage
-from ai_features.payments.errors import InvalidCustomAmount, UnknownPackage
+from ai_features.payments.errors import InvalidCustomAmount, NotSoldThroughStripe, UnknownPackage
 from ai_features.services.money import CENT, ZERO
 
 CUSTOM = "custom"
@@ -56,9 +55,16 @@ def invoice_for(*, base_amount: Decimal) -> Invoice:
     )
 
 
-def purchase_quote(*, package: str, custom_amount: Decimal | None = None) -> Quote:
-    """What a purchase of `package` (or a custom amount) costs and how many credits it gives."""
+def purchase_quote(
+    *, package: str, custom_amount: Decimal | None = None, gateway: str = "paystack"
+) -> Quote:
+    """What a purchase of `package` (or a custom amount) costs and how many credits it gives.
+
+    Through Paystack: the package's price in AI_CREDIT_CURRENCY plus the tax lines. Through
+    Stripe: its Stripe price in STRIPE_CURRENCY, no tax lines, and packages only."""
     if package == CUSTOM:
+        if gateway == "stripe":
+            raise NotSoldThroughStripe("Stripe sells packages only, not a custom amount.")
         if custom_amount is None or not CUSTOM_MIN <= custom_amount <= CUSTOM_MAX:
             raise InvalidCustomAmount()
         base = custom_amount.quantize(CENT)
@@ -66,11 +72,39 @@ def purchase_quote(*, package: str, custom_amount: Decimal | None = None) -> Quo
     found = CreditPackage.objects.filter(code=package, is_active=True).first()
     if found is None:
         raise UnknownPackage()
+    if gateway == "stripe":
+        if found.stripe_price is None:
+            raise NotSoldThroughStripe()
+        untaxed = Invoice(
+            base_amount=found.stripe_price,
+            taxes=[],
+            total_tax=ZERO,
+            total_amount=found.stripe_price,
+            currency=settings.STRIPE_CURRENCY,
+        )
+        return Quote(found.code, found.credits, found.bonus_credits, untaxed)
     return Quote(
         found.code, found.credits, found.bonus_credits, invoice_for(base_amount=found.price)
     )
 
 
-def packages_active() -> QuerySet[CreditPackage]:
-    """The packages on sale, in display order."""
-    return CreditPackage.objects.filter(is_active=True).order_by("display_order", "id")
+def package_prices(package: CreditPackage) -> list[dict]:
+    """Every price the package is sold at, one per gateway (design section 13)."""
+    prices = [{"currency": package.currency, "amount": package.price, "gateway": "paystack"}]
+    if package.stripe_price is not None:
+        prices.append(
+            {
+                "currency": settings.STRIPE_CURRENCY,
+                "amount": package.stripe_price,
+                "gateway": "stripe",
+            }
+        )
+    return prices
+
+
+def packages_active() -> list[CreditPackage]:
+    """The packages on sale, in display order, each with its prices per gateway."""
+    found = list(CreditPackage.objects.filter(is_active=True).order_by("display_order", "id"))
+    for package in found:
+        package.gateway_prices = package_prices(package)
+    return found

@@ -1,4 +1,5 @@
-"""A small Paystack API client: typed gateway errors, transaction calls and webhook signatures."""
+"""Paystack: a small API client (typed gateway errors, transaction calls, webhook signatures)
+and the gateway interface over it."""
 
 import hashlib
 import hmac
@@ -11,7 +12,10 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
+from ai_features.models import AICreditPurchase
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
+from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
+from ai_features.services.money import minor_units_parse, to_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -173,18 +177,6 @@ class PaystackService:
         """The transaction as Paystack sees it; the caller must read data["status"] itself."""
         return self._request("GET", f"/transaction/verify/{quote(reference, safe='')}", dict)
 
-    def create_refund(self, *, reference: str, amount: int | None = None) -> dict:
-        """Queue a refund: in full without `amount`, else `amount` pesewas."""
-        payload: dict = {"transaction": reference}
-        if amount is not None:
-            _require_pesewas(amount)
-            payload["amount"] = amount
-        return self._request("POST", "/refund", dict, json=payload)
-
-    def list_mobile_money_providers(self, *, currency: str = "GHS") -> list[dict]:
-        params = {"currency": currency, "type": "mobile_money"}
-        return self._request("GET", "/bank", list, params=params)
-
     def is_valid_signature(self, raw_body: bytes, signature: str | None) -> bool:
         """Check `x-paystack-signature`: hex HMAC-SHA512 of the raw request bytes."""
         if not self.secret_key or not signature or not signature.strip():
@@ -238,3 +230,103 @@ class PaystackService:
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.info("paystack %s %s status=%s elapsed_ms=%.0f", method, path, status, elapsed_ms)
         return data
+
+
+# Paystack's words for a checkout that will never pay. "abandoned" is not among them: Paystack
+# also calls a checkout the customer has not finished yet abandoned (see docs/payments.md).
+FAILED_STATUSES = {"failed", "reversed"}
+
+
+def paystack_verdict(data: dict) -> Verdict:
+    """A Paystack transaction (from verify or a charge event) as a gateway verdict."""
+    status = str(data.get("status", "")).lower()
+    try:
+        amount = minor_units_parse(data.get("amount"))
+    except ValueError:
+        amount = None
+    if status == "success":
+        verdict, reason = VerdictStatus.PAID, ""
+    elif status in FAILED_STATUSES:
+        why = data.get("gateway_response") or f"Payment {status}"
+        verdict, reason = VerdictStatus.FAILED, f"Payment {status}: {str(why)[:200]}"
+    elif status == "abandoned":
+        verdict, reason = VerdictStatus.NOT_COMPLETED, "Payment was not completed."
+    else:
+        verdict, reason = VerdictStatus.PENDING, "Payment is still being processed."
+    return Verdict(
+        status=verdict,
+        reference=str(data.get("reference", "")),
+        amount_minor=amount,
+        currency=str(data.get("currency", "")).upper(),
+        gateway_status=status[:30],
+        raw=data,
+        reason=reason,
+    )
+
+
+def _event_parse(raw_body: bytes) -> tuple[str, dict] | None:
+    try:
+        payload = json_loads_finite(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        return None
+    return str(payload.get("event", "")), payload["data"]
+
+
+class PaystackGateway:
+    """Paystack behind the gateway interface (GHS: mobile money, card, bank transfer)."""
+
+    name = "paystack"
+
+    def is_configured(self) -> bool:
+        return bool(settings.PAYSTACK_SECRET_KEY)
+
+    def checkout_start(
+        self,
+        *,
+        purchase: AICreditPurchase,
+        email: str,
+        return_url: str,
+        cancel_url: str,
+        channels: list[str] | None,
+    ) -> Checkout:
+        checkout = PaystackService().initialize_transaction(
+            email=email,
+            amount=to_minor_units(purchase.total_amount),
+            currency=purchase.currency,
+            reference=purchase.payment_reference,
+            callback_url=return_url,
+            channels=channels,
+            metadata={
+                "purchase_id": purchase.pk,
+                "business_id": purchase.business_id,
+                "credits": str(purchase.total_credits),
+            },
+        )
+        return Checkout(
+            url=checkout.get("authorization_url", ""), checkout_id=checkout.get("access_code", "")
+        )
+
+    def verdict_fetch(self, *, purchase: AICreditPurchase) -> Verdict:
+        try:
+            data = PaystackService().verify_transaction(reference=purchase.payment_reference)
+        except PaystackNotFound:  # the checkout never reached Paystack
+            return Verdict(
+                status=VerdictStatus.UNKNOWN,
+                reference=purchase.payment_reference,
+                amount_minor=None,
+                currency="",
+                gateway_status="not_found",
+                reason="Paystack has no payment for this purchase.",
+            )
+        return paystack_verdict(data)
+
+    def webhook_read(self, *, raw_body: bytes, headers) -> WebhookDelivery:
+        signed = PaystackService().is_valid_signature(raw_body, headers.get("x-paystack-signature"))
+        parsed = _event_parse(raw_body)
+        if parsed is None:
+            return WebhookDelivery(signed=signed)
+        event, data = parsed
+        reference = data.get("reference") or data.get("transaction_reference") or ""
+        return WebhookDelivery(signed=signed, event=event, reference=str(reference), data=data)

@@ -1,28 +1,26 @@
-"""Starting a purchase: a pending row first, then a Paystack checkout for it (design section 8)."""
+"""Starting a purchase: a pending row first, then a checkout at its gateway (design sections 8
+and 13)."""
 
-import hashlib
-import json
 import logging
-from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from accounts.models import Business
-from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.payments.errors import CallbackUrlNotAllowed, GatewayNotConfigured
-from ai_features.payments.packages import purchase_quote
-from ai_features.payments.paystack import PaystackError, PaystackService
-from ai_features.services.money import to_pesewas
-from pos.errors import Conflict
+from ai_features.models import AICreditPurchase
+from ai_features.payments import idempotency
+from ai_features.payments.errors import (
+    CallbackUrlNotAllowed,
+    GatewayError,
+    GatewayNotConfigured,
+)
+from ai_features.payments.gateways import gateway_for
+from ai_features.payments.packages import Quote, purchase_quote
 
 logger = logging.getLogger(__name__)
-# Far longer than a purchase request can take (Paystack's timeout is seconds).
-IDEMPOTENCY_CLAIM_EXPIRES = timedelta(minutes=5)
+Gateway = AICreditPurchase.Gateway
 
 
 def purchase_create(**fields) -> AICreditPurchase:
@@ -30,58 +28,36 @@ def purchase_create(**fields) -> AICreditPurchase:
     return AICreditPurchase.objects.create_with_reference(**fields)
 
 
-def callback_url_resolve(callback_url: str | None) -> str:
-    """The URL Paystack sends the browser back to; only to hosts we trust (no open redirect)."""
-    if not callback_url:
-        return f"{settings.FRONTEND_URL}/payment/callback"
-    parts = urlsplit(callback_url)
+def return_url_checked(url: str) -> str:
+    """A URL the gateway sends the browser back to: only to hosts we trust (no open redirect)."""
+    parts = urlsplit(url)
     allowed = {host.lower() for host in settings.PAYMENT_CALLBACK_ALLOWED_HOSTS}
     # Browsers and Python disagree on what host `http://evil.example\@allowed/` names, so any
     # credentials or backslash in the URL is refused rather than parsed.
-    ambiguous = "@" in parts.netloc or "\\" in callback_url
+    ambiguous = "@" in parts.netloc or "\\" in url
     if (
         ambiguous
         or parts.scheme not in {"http", "https"}
-        or (parts.hostname or "").lower() not in allowed
+        or ((parts.hostname or "").lower() not in allowed)
     ):
         raise CallbackUrlNotAllowed()
-    return callback_url
+    return url
 
 
-def _fingerprint(**request) -> str:
-    canonical = json.dumps(request, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def callback_url_resolve(callback_url: str | None) -> str:
+    """Where Paystack sends the browser back to."""
+    if not callback_url:
+        return f"{settings.FRONTEND_URL}/payment/callback"
+    return return_url_checked(callback_url)
 
 
-def _idempotency_claim(*, user, key: str, fingerprint: str) -> AICreditPurchase | None:
-    """The purchase an earlier request with this key made, or None after claiming the key."""
-    existing = PurchaseIdempotencyKey.objects.filter(user=user, key=key).first()
-    if (
-        existing is not None
-        and existing.purchase_id is None
-        and existing.created_at < timezone.now() - IDEMPOTENCY_CLAIM_EXPIRES
-    ):
-        # A request that claimed the key and never finished (a crash): let this one take over.
-        PurchaseIdempotencyKey.objects.filter(pk=existing.pk, purchase__isnull=True).delete()
-        existing = None
-    if existing is None:
-        try:
-            with transaction.atomic():
-                PurchaseIdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint)
-            return None
-        except IntegrityError:
-            existing = PurchaseIdempotencyKey.objects.get(user=user, key=key)
-    if existing.fingerprint != fingerprint:
-        raise Conflict(
-            "This Idempotency-Key was already used with a different request body.",
-            code="idempotency_key_reused",
-        )
-    if existing.purchase_id is None or not existing.purchase.authorization_url:
-        raise Conflict(
-            "A request with this Idempotency-Key is still in progress; retry shortly.",
-            code="idempotency_request_in_progress",
-        )
-    return existing.purchase
+def _stripe_return_urls(success_url: str | None, cancel_url: str | None) -> tuple[str, str]:
+    """Stripe's success and cancel URLs; `{CHECKOUT_SESSION_ID}` is Stripe's own placeholder
+    and REF (in the default cancel URL) becomes the purchase reference once there is one."""
+    callback = f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe"
+    success = success_url or callback + "&session_id={CHECKOUT_SESSION_ID}"
+    cancel = cancel_url or callback + "&cancelled=1&reference=REF"
+    return return_url_checked(success), return_url_checked(cancel)
 
 
 def purchase_start(
@@ -90,28 +66,41 @@ def purchase_start(
     user,
     package: str,
     custom_amount: Decimal | None = None,
-    payment_method: str = AICreditPurchase.Method.MOBILE_MONEY,
+    payment_method: str = AICreditPurchase.PaymentMethod.MOBILE_MONEY,
     callback_url: str | None = None,
     channels: list[str] | None = None,
+    gateway: str = Gateway.PAYSTACK,
+    success_url: str | None = None,
+    cancel_url: str | None = None,
     idempotency_key: str | None = None,
 ) -> AICreditPurchase:
-    """Create a pending purchase and open a Paystack checkout for it.
+    """Create a pending purchase and open a checkout for it at the chosen gateway.
 
-    `payment_method` is the buyer's recorded preference; only `channels` narrows the checkout."""
-    if not settings.PAYSTACK_SECRET_KEY:
+    `payment_method` is the buyer's recorded preference; only `channels` narrows a Paystack
+    checkout."""
+    if not gateway_for(gateway).is_configured():
         raise GatewayNotConfigured()
-    quote = purchase_quote(package=package, custom_amount=custom_amount)
-    callback = callback_url_resolve(callback_url)
+    quote = purchase_quote(package=package, custom_amount=custom_amount, gateway=gateway)
+    if gateway == Gateway.STRIPE:
+        return_url, cancel = _stripe_return_urls(success_url, cancel_url)
+        payment_method = AICreditPurchase.PaymentMethod.CARD
+    else:
+        return_url, cancel = callback_url_resolve(callback_url), ""
     if idempotency_key:
-        fingerprint = _fingerprint(
+        fingerprint = idempotency.request_fingerprint(
             business=business.pk,
             package=package,
             custom_amount=custom_amount,
             payment_method=payment_method,
             callback_url=callback_url,
             channels=channels,
+            gateway=gateway,
+            success_url=success_url,
+            cancel_url=cancel_url,
         )
-        earlier = _idempotency_claim(user=user, key=idempotency_key, fingerprint=fingerprint)
+        earlier = idempotency.purchase_claim(
+            user=user, key=idempotency_key, fingerprint=fingerprint
+        )
         if earlier is not None:
             return earlier
     try:
@@ -119,27 +108,30 @@ def purchase_start(
             business=business,
             user=user,
             quote=quote,
+            gateway=gateway,
             method=payment_method,
-            callback=callback,
+            return_url=return_url,
+            cancel_url=cancel,
             channels=channels,
         )
     except Exception:
-        if idempotency_key:  # nothing useful to replay: let the client retry with the same key
-            PurchaseIdempotencyKey.objects.filter(user=user, key=idempotency_key).delete()
+        if idempotency_key:
+            idempotency.claim_forget(user=user, key=idempotency_key)
         raise
     if idempotency_key:
-        PurchaseIdempotencyKey.objects.filter(user=user, key=idempotency_key).update(
-            purchase=purchase
-        )
+        idempotency.purchase_bind(user=user, key=idempotency_key, purchase=purchase)
     return purchase
 
 
-def _purchase_open(*, business, user, quote, method, callback, channels) -> AICreditPurchase:
+def _purchase_open(
+    *, business, user, quote: Quote, gateway, method, return_url, cancel_url, channels
+) -> AICreditPurchase:
     invoice = quote.invoice
-    # Committed before Paystack is called, so a purchase is never lost whatever happens next.
+    # Committed before the gateway is called, so a purchase is never lost whatever happens next.
     purchase = purchase_create(
         business=business,
         user=user,
+        gateway=gateway,
         package=quote.package,
         amount_paid=invoice.base_amount,
         total_tax=invoice.total_tax,
@@ -152,40 +144,40 @@ def _purchase_open(*, business, user, quote, method, callback, channels) -> AICr
             for line in invoice.taxes
         ],
         payment_method=method,
-        callback_url=callback,
+        callback_url=return_url,
     )
     try:
-        checkout = PaystackService().initialize_transaction(
+        checkout = gateway_for(gateway).checkout_start(
+            purchase=purchase,
             email=user.email or business.email or business.owner.email,
-            amount=to_pesewas(invoice.total_amount),
-            currency=invoice.currency,
-            reference=purchase.payment_reference,
-            callback_url=callback,
+            return_url=return_url,
+            cancel_url=cancel_url.replace("REF", purchase.payment_reference),
             channels=channels,
-            metadata={
-                "purchase_id": purchase.pk,
-                "business_id": business.pk,
-                "credits": str(quote.total_credits),
-            },
         )
-    except PaystackError as exc:
+    except GatewayError as exc:
         purchase.gateway_status = "initialize_error"
-        purchase.failure_reason = f"Paystack initialize failed: {exc.detail}"
+        purchase.failure_reason = f"{gateway.capitalize()} checkout failed: {exc.detail}"
         purchase.save(update_fields=["gateway_status", "failure_reason"])
         logger.warning(
-            "purchase initialize failed reference=%s error=%s",
+            "purchase checkout failed reference=%s gateway=%s error=%s",
             purchase.payment_reference,
+            gateway,
             type(exc).__name__,
         )
         raise
-    purchase.authorization_url = checkout.get("authorization_url", "")
-    purchase.access_code = checkout.get("access_code", "")
+    purchase.authorization_url = checkout.url
+    if gateway == Gateway.STRIPE:
+        purchase.checkout_session_id = checkout.checkout_id
+    else:
+        purchase.access_code = checkout.checkout_id
     purchase.gateway_status = "initialized"
-    purchase.save(update_fields=["authorization_url", "access_code", "gateway_status"])
+    purchase.save(
+        update_fields=["authorization_url", "access_code", "checkout_session_id", "gateway_status"]
+    )
     logger.info(
-        "purchase started reference=%s status=%s amount=%s %s credits=%s",
+        "purchase started reference=%s gateway=%s amount=%s %s credits=%s",
         purchase.payment_reference,
-        purchase.payment_status,
+        gateway,
         purchase.total_amount,
         purchase.currency,
         purchase.total_credits,

@@ -1,4 +1,5 @@
-"""Applying Paystack refunds: the refunded share of a purchase's credits comes back out."""
+"""Applying refunds, from either gateway: the refunded share of a purchase's credits comes
+back out (design section 7, rule 5)."""
 
 import hashlib
 import json
@@ -6,15 +7,16 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from ai_features.models import AICreditPurchase, PurchaseRefund
 from ai_features.services.credits import credits_clawback
 from ai_features.services.locks import lock_purchase
-from ai_features.services.money import CENT, ZERO, from_pesewas
+from ai_features.services.money import CENT, ZERO, from_minor_units
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
-Status = AICreditPurchase.Status
+Status = AICreditPurchase.PaymentStatus
 
 
 def refund_key_for(data: dict) -> str:
@@ -36,15 +38,38 @@ def refunded_share(purchase: AICreditPurchase, refunded: Decimal) -> Decimal:
 
 @transaction.atomic
 def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | None:
-    """Claw back the refunded share of the credits (never below zero); None if seen before.
-
-    A refund of a payment not yet credited takes nothing back: it is recorded, and fulfilment
-    gives only the credits of the money kept if the payment is credited later."""
+    """Apply one Paystack refund (its amount in minor units); None if it was applied before."""
     purchase = lock_purchase(purchase_id=purchase_id)
     key = refund_key_for(data)
     if PurchaseRefund.objects.filter(refund_key=key).exists():
         return None
-    refunded = from_pesewas(data["amount"])
+    currency = str(data.get("currency") or purchase.currency)
+    return _apply_locked(purchase, key, from_minor_units(data["amount"]), currency)
+
+
+@transaction.atomic
+def purchase_refunded_total_apply(
+    *, purchase_id: int, total_minor: int, currency: str, refund_key: str
+) -> PurchaseRefund | None:
+    """Stripe reports how much of a charge is refunded so far: apply what is new since the
+    refunds already recorded; None when nothing is."""
+    purchase = lock_purchase(purchase_id=purchase_id)
+    if PurchaseRefund.objects.filter(refund_key=refund_key).exists():
+        return None
+    already = purchase.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
+    new = from_minor_units(total_minor) - already
+    if new <= 0:
+        return None
+    return _apply_locked(purchase, refund_key, new, currency)
+
+
+def _apply_locked(
+    purchase: AICreditPurchase, key: str, refunded: Decimal, currency: str
+) -> PurchaseRefund:
+    """Claw back the refunded share of the credits (never below zero).
+
+    A refund of a payment not yet credited takes nothing back: it is recorded, and fulfilment
+    gives only the credits of the money kept if the payment is credited later."""
     share = taken = ZERO
     if purchase.completed_at is not None:  # the payment was credited
         still_held = purchase.total_credits - purchase.refunded_credits - purchase.refund_shortfall
@@ -59,7 +84,7 @@ def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | N
         purchase=purchase,
         refund_key=key,
         amount=refunded,
-        currency=str(data.get("currency") or purchase.currency),
+        currency=currency,
         credits_clawed_back=taken,
         shortfall=share - taken,
     )

@@ -8,6 +8,12 @@ from ai_features.payments.paystack import CHANNELS as PAYSTACK_CHANNELS
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 
 
+class PackagePriceOutputSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+    gateway = serializers.ChoiceField(["paystack", "stripe"])
+
+
 class PackageOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -18,6 +24,7 @@ class PackageOutputSerializer(serializers.Serializer):
     bonus_credits = serializers.DecimalField(**MONEY)
     total_credits = serializers.DecimalField(**MONEY)
     savings_percent = serializers.IntegerField()
+    prices = PackagePriceOutputSerializer(many=True, source="gateway_prices")
 
 
 class PurchaseInputSerializer(serializers.Serializer):
@@ -52,7 +59,26 @@ class PurchaseInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("Name each channel once.")
         return channels
 
+    gateway = serializers.ChoiceField(choices=["paystack", "stripe"], default="paystack")
+    success_url = serializers.URLField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Stripe only: where the browser lands after paying; may hold Stripe's "
+        "`{CHECKOUT_SESSION_ID}` placeholder. Host-checked like callback_url.",
+    )
+    cancel_url = serializers.URLField(
+        max_length=500, required=False, allow_blank=True, help_text="Stripe only."
+    )
+
     def validate(self, attrs):
+        stripe = attrs.get("gateway") == "stripe"
+        if stripe and attrs.get("channels"):
+            raise serializers.ValidationError({"channels": ["Only Paystack takes channels."]})
+        if not stripe and (attrs.get("success_url") or attrs.get("cancel_url")):
+            raise serializers.ValidationError(
+                {"success_url": ["Only a Stripe purchase takes success_url and cancel_url."]}
+            )
         custom = attrs["package"] == CUSTOM
         if custom and attrs.get("custom_amount") is None:
             raise serializers.ValidationError(
@@ -90,6 +116,18 @@ class PurchaseStartedOutputSerializer(serializers.Serializer):
     package = serializers.CharField()
 
 
+class StripePurchaseStartedOutputSerializer(serializers.Serializer):
+    """Seed 003's answer (`checkout_url`, `session_id`) and the same purchase fields."""
+
+    checkout_url = serializers.URLField(source="authorization_url")
+    session_id = serializers.CharField(source="checkout_session_id")
+    reference = serializers.CharField(source="payment_reference")
+    amount = serializers.DecimalField(**MONEY, source="total_amount")
+    invoice = InvoiceOutputSerializer(source="*")
+    credits_to_add = serializers.DecimalField(**MONEY, source="total_credits")
+    package = serializers.CharField()
+
+
 class PurchaseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     payment_reference = serializers.CharField()
@@ -118,12 +156,17 @@ class AdminPurchaseOutputSerializer(PurchaseOutputSerializer):
 class VerifyInputSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=100, required=False)
     trxref = serializers.CharField(max_length=100, required=False)
+    session_id = serializers.CharField(
+        max_length=255, required=False, help_text="Stripe's Checkout Session id (`cs_…`)."
+    )
 
     def validate(self, attrs):
         reference = attrs.get("reference") or attrs.get("trxref")
-        if not reference:
-            raise serializers.ValidationError({"reference": ["This field is required."]})
-        return {"reference": reference}
+        if not reference and not attrs.get("session_id"):
+            raise serializers.ValidationError(
+                {"reference": ["This field (or trxref, or session_id) is required."]}
+            )
+        return {"reference": reference, "session_id": attrs.get("session_id")}
 
 
 class PurchaseStatusFilterSerializer(serializers.Serializer):

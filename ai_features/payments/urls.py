@@ -9,4 +9,5 @@ urlpatterns = [
     path("credits/purchases/", views.purchases, name="credits-purchases"),
     path("admin/credits/purchases/", views.admin_purchases, name="admin-credits-purchases"),
     path("webhooks/paystack/", views.paystack_webhook, name="paystack-webhook"),
+    path("webhooks/stripe/", views.stripe_webhook, name="stripe-webhook"),
 ]

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.services import business_for_request
+from ai_features.models import AICreditPurchase
 from ai_features.payments import openapi
 from ai_features.payments.errors import GatewayError
 from ai_features.payments.fulfilment import Outcome, purchase_verify
@@ -24,6 +25,7 @@ from ai_features.payments.serializers import (
     PurchaseOutputSerializer,
     PurchaseStartedOutputSerializer,
     PurchaseStatusFilterSerializer,
+    StripePurchaseStartedOutputSerializer,
     VerifyInputSerializer,
 )
 from ai_features.payments.throttling import PurchaseThrottle, VerifyThrottle
@@ -51,7 +53,12 @@ def purchase(request):
         idempotency_key=idempotency_key_from(request),
         **data.validated_data,
     )
-    return Response(PurchaseStartedOutputSerializer(started).data, status=status.HTTP_201_CREATED)
+    answer = (
+        StripePurchaseStartedOutputSerializer
+        if started.gateway == AICreditPurchase.Gateway.STRIPE
+        else PurchaseStartedOutputSerializer
+    )
+    return Response(answer(started).data, status=status.HTTP_201_CREATED)
 
 
 VERIFY_ANSWERS = {
@@ -71,12 +78,14 @@ def verify(request):
     source = request.query_params if request.method == "GET" else request.data
     data = VerifyInputSerializer(data=source)
     data.is_valid(raise_exception=True)
-    reference = data.validated_data["reference"]
+    reference = data.validated_data["reference"] or data.validated_data["session_id"]
     try:
-        settled = purchase_verify(business=business, reference=reference)
+        settled = purchase_verify(business=business, **data.validated_data)
     except GatewayError as exc:  # the SPA's contract: an error status, the purchase stays pending
         body = {"status": "error", "message": exc.detail, "reference": reference}
         return Response(body, status=exc.status_code)
+    if settled.purchase is not None:  # found by Stripe's session id: answer with our reference
+        reference = settled.purchase.payment_reference
     http_status, verdict, message = VERIFY_ANSWERS[settled.outcome]
     body = {"status": verdict, "message": message or settled.message, "reference": reference}
     if settled.outcome == Outcome.CREDITED:
@@ -112,9 +121,23 @@ WEBHOOK_HTTP_STATUS = {"invalid_signature": 400, "malformed": 400, "error": 500}
 @permission_classes([AllowAny])
 @throttle_classes([])
 def paystack_webhook(request):
+    return _webhook(request, gateway="paystack")
+
+
+@extend_schema(**openapi.STRIPE_WEBHOOK)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def stripe_webhook(request):
+    return _webhook(request, gateway="stripe")
+
+
+def _webhook(request, *, gateway: str) -> Response:
     delivery = webhook_receive(
+        gateway=gateway,
         raw_body=request.body,
-        signature=request.headers.get("x-paystack-signature"),
+        headers=request.headers,
         remote_addr=request.META.get("REMOTE_ADDR"),
     )
     http_status = WEBHOOK_HTTP_STATUS.get(delivery.outcome, 200)

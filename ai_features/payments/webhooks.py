@@ -1,20 +1,23 @@
-"""Paystack webhooks: check the signature, store the delivery, then dispatch by event."""
+"""Webhook intake for every gateway: check the signature on the raw bytes, store the delivery,
+then dispatch by event through one `{event: handler}` table per gateway."""
 
 import hashlib
 import logging
 
 from django.utils import timezone
 
-from ai_features.models import AICreditPurchase, PaystackWebhookEvent
+from ai_features.models import AICreditPurchase, WebhookEvent
 from ai_features.payments.fulfilment import Outcome as Settled
 from ai_features.payments.fulfilment import purchase_fulfil
-from ai_features.payments.paystack import PaystackService, json_loads_finite
-from ai_features.payments.refunds import purchase_refund_apply
-from ai_features.services.money import pesewas_parse
+from ai_features.payments.gateways import gateway_for
+from ai_features.payments.paystack import paystack_verdict
+from ai_features.payments.refunds import purchase_refund_apply, purchase_refunded_total_apply
+from ai_features.payments.stripe_gateway import session_verdict
+from ai_features.services.money import minor_units_parse
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
-Result = PaystackWebhookEvent.Outcome
+Result = WebhookEvent.DeliveryOutcome
 
 SETTLED_TO_RESULT = {
     Settled.CREDITED: Result.CREDITED,
@@ -24,43 +27,55 @@ SETTLED_TO_RESULT = {
 }
 
 
-def _purchase_by_reference(reference: str) -> AICreditPurchase | None:
-    return AICreditPurchase.objects.filter(payment_reference=reference).first()
+def _purchase(**lookup) -> AICreditPurchase | None:
+    return AICreditPurchase.objects.filter(**lookup).first() if all(lookup.values()) else None
 
 
-def _amount_problem(data: dict) -> str:
-    """Why the event's amount cannot be money (then the event is rejected), or "".
+def _amount_problem(amount) -> str:
+    """Why an event's amount cannot be money (then the event is rejected), or "".
 
     Rejected, not an error: the gateway retries anything but 200, and a bad amount stays bad."""
-    if "amount" not in data:
-        return "Rejected: the event has no amount."
     try:
-        pesewas_parse(data["amount"])
+        minor_units_parse(amount)
     except ValueError as exc:
-        return f"Rejected: amount {loggable(data['amount'], limit=40)} is {exc}."
+        return f"Rejected: amount {loggable(amount, limit=40)} is {exc}."
     return ""
 
 
-def _on_charge_success(data: dict) -> tuple[str, str]:
-    if problem := _amount_problem(data):
+# --- Paystack ---------------------------------------------------------------------------------
+
+
+def _paystack_charge_success(data: dict) -> tuple[str, str]:
+    if problem := _amount_problem(data.get("amount")):
         return Result.REJECTED, problem
-    purchase = _purchase_by_reference(str(data.get("reference", "")))
+    purchase = _purchase(payment_reference=str(data.get("reference", "")), gateway="paystack")
     if purchase is None:
         return Result.UNKNOWN_REFERENCE, "No purchase has this reference."
-    settled = purchase_fulfil(purchase_id=purchase.pk, data=data, source="webhook")
+    settled = purchase_fulfil(
+        purchase_id=purchase.pk, verdict=paystack_verdict(data), source="webhook"
+    )
     return SETTLED_TO_RESULT[settled.outcome], settled.message
 
 
-def _on_refund_processed(data: dict) -> tuple[str, str]:
-    if problem := _amount_problem(data):
+def _paystack_refund_processed(data: dict) -> tuple[str, str]:
+    if problem := _amount_problem(data.get("amount")):
         return Result.REJECTED, problem
-    purchase = _purchase_by_reference(str(data.get("transaction_reference", "")))
+    purchase = _purchase(payment_reference=str(data.get("transaction_reference", "")))
     if purchase is None:
         return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
     currency = str(data.get("currency") or purchase.currency).upper()
     if currency != purchase.currency:
-        return Result.REJECTED, f"Refund in {currency}, purchase in {purchase.currency}."
-    refund = purchase_refund_apply(purchase_id=purchase.pk, data=data)
+        return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
+    return _refunded(purchase_refund_apply(purchase_id=purchase.pk, data=data))
+
+
+def _paystack_refund_update(data: dict) -> tuple[str, str]:
+    if _purchase(payment_reference=str(data.get("transaction_reference", ""))) is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
+    return Result.RECORDED, f"Refund status: {loggable(data.get('status'), limit=30)}."
+
+
+def _refunded(refund) -> tuple[str, str]:
     if refund is None:
         return Result.ALREADY_PROCESSED, "This refund was applied before."
     return Result.REFUNDED, (
@@ -68,24 +83,90 @@ def _on_refund_processed(data: dict) -> tuple[str, str]:
     )
 
 
-def _on_refund_update(data: dict) -> tuple[str, str]:
-    known = _purchase_by_reference(str(data.get("transaction_reference", ""))) is not None
-    if not known:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
-    return Result.RECORDED, f"Refund status: {data.get('status')}."
+# --- Stripe -----------------------------------------------------------------------------------
+
+
+def _stripe_purchase_of_session(session: dict) -> AICreditPurchase | None:
+    reference = str(session.get("client_reference_id") or "")
+    return _purchase(payment_reference=reference, gateway="stripe") or _purchase(
+        checkout_session_id=str(session.get("id") or ""), gateway="stripe"
+    )
+
+
+def _stripe_session_event(session: dict, *, failed_reason: str = "") -> tuple[str, str]:
+    purchase = _stripe_purchase_of_session(session)
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this client_reference_id or session."
+    verdict = session_verdict(session, failed_reason=failed_reason)
+    settled = purchase_fulfil(purchase_id=purchase.pk, verdict=verdict, source="webhook")
+    return SETTLED_TO_RESULT[settled.outcome], settled.message
+
+
+def _stripe_checkout_completed(session: dict) -> tuple[str, str]:
+    # `unpaid` here is a delayed method still on its way: the purchase waits for
+    # async_payment_succeeded (or _failed).
+    return _stripe_session_event(session)
+
+
+def _stripe_async_failed(session: dict) -> tuple[str, str]:
+    return _stripe_session_event(session, failed_reason="The delayed payment failed.")
+
+
+def _stripe_session_expired(session: dict) -> tuple[str, str]:
+    return _stripe_session_event(session, failed_reason="The checkout expired unpaid.")
+
+
+def _stripe_charge_refunded(charge: dict) -> tuple[str, str]:
+    if problem := _amount_problem(charge.get("amount_refunded")):
+        return Result.REJECTED, problem
+    metadata = charge.get("metadata") if isinstance(charge.get("metadata"), dict) else {}
+    purchase = _purchase(
+        payment_reference=str(metadata.get("reference") or ""), gateway="stripe"
+    ) or _purchase(payment_intent_id=str(charge.get("payment_intent") or ""), gateway="stripe")
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this charge's reference or intent."
+    currency = str(charge.get("currency") or "").upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
+    total = minor_units_parse(charge["amount_refunded"])
+    # Stripe reports the charge's refunded total so far; the total names this state of it.
+    key = f"stripe:{loggable(charge.get('id'), limit=80)}:{total}"
+    refund = purchase_refunded_total_apply(
+        purchase_id=purchase.pk, total_minor=total, currency=currency, refund_key=key
+    )
+    return _refunded(refund)
 
 
 HANDLERS = {
-    "charge.success": _on_charge_success,
-    "refund.processed": _on_refund_processed,
-    "refund.pending": _on_refund_update,
-    "refund.processing": _on_refund_update,
-    "refund.failed": _on_refund_update,
-    "refund.needs-attention": _on_refund_update,
+    "paystack": {
+        "charge.success": _paystack_charge_success,
+        "refund.processed": _paystack_refund_processed,
+        "refund.pending": _paystack_refund_update,
+        "refund.processing": _paystack_refund_update,
+        "refund.failed": _paystack_refund_update,
+        "refund.needs-attention": _paystack_refund_update,
+    },
+    "stripe": {
+        "checkout.session.completed": _stripe_checkout_completed,
+        "checkout.session.async_payment_succeeded": _stripe_checkout_completed,
+        "checkout.session.async_payment_failed": _stripe_async_failed,
+        "checkout.session.expired": _stripe_session_expired,
+        "charge.refunded": _stripe_charge_refunded,
+    },
+}
+# What a processed event ended in: a later delivery of the same event id is not acted on again.
+FINAL = {
+    Result.CREDITED,
+    Result.ALREADY_PROCESSED,
+    Result.REJECTED,
+    Result.REFUNDED,
+    Result.RECORDED,
+    Result.IGNORED,
+    Result.PENDING,
+    Result.UNKNOWN_REFERENCE,
 }
 
-
-SIGNED_KEPT = 64_000  # Paystack's events are a few KB; anything far larger is not from Paystack
+SIGNED_KEPT = 64_000  # a gateway's events are a few KB; anything far larger is not from one
 # Anyone can post here: of an unsigned body only this much is kept, beside its size and sha256.
 UNSIGNED_KEPT = 1024
 
@@ -99,68 +180,79 @@ def _storable(raw_body: bytes, keep: int) -> str:
     return text
 
 
-def _parse(raw_body: bytes) -> tuple[str, dict] | None:
-    try:
-        payload = json_loads_finite(raw_body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        return None
-    return str(payload.get("event", "")), payload["data"]
+def _seen_before(delivery: WebhookEvent) -> bool:
+    if not delivery.event_id:
+        return False  # Paystack names no event: its handlers are idempotent on their own
+    return (
+        WebhookEvent.objects.filter(
+            gateway=delivery.gateway,
+            event_id=delivery.event_id,
+            signature_valid=True,
+            outcome__in=FINAL,
+        )
+        .exclude(pk=delivery.pk)
+        .exists()
+    )
 
 
 def webhook_receive(
-    *, raw_body: bytes, signature: str | None, remote_addr: str | None = None
-) -> PaystackWebhookEvent:
-    """Record a delivery, and act on it only if Paystack signed these exact bytes."""
-    signed = PaystackService().is_valid_signature(raw_body, signature)
-    delivery = PaystackWebhookEvent.objects.create(
-        raw_body=_storable(raw_body, SIGNED_KEPT if signed else UNSIGNED_KEPT),
+    *, gateway: str, raw_body: bytes, headers, remote_addr: str | None = None
+) -> WebhookEvent:
+    """Record a delivery, and act on it only if the gateway signed these exact bytes."""
+    read = gateway_for(gateway).webhook_read(raw_body=raw_body, headers=headers)
+    delivery = WebhookEvent.objects.create(
+        gateway=gateway,
+        raw_body=_storable(raw_body, SIGNED_KEPT if read.signed else UNSIGNED_KEPT),
         body_size=len(raw_body),
         body_sha256=hashlib.sha256(raw_body).hexdigest(),
-        signature_valid=signed,
+        signature_valid=read.signed,
         remote_addr=remote_addr,
+        # Named for audit even when unsigned, but acted on only when signed.
+        event=read.event[:60],
+        event_id=read.event_id[:255],
+        reference=read.reference[:100],
     )
-    parsed = _parse(raw_body)
-    if parsed is not None:  # named for audit even when unsigned, but acted on only when signed
-        event, data = parsed
-        delivery.event = event[:60]
-        reference = data.get("reference") or data.get("transaction_reference") or ""
-        delivery.reference = str(reference)[:100]
-    if not signed:
+    if not read.signed:
         delivery.outcome = Result.INVALID_SIGNATURE
-    elif parsed is None:
+    elif read.data is None:
         delivery.outcome = Result.MALFORMED
-    elif (handler := HANDLERS.get(event)) is None:
+    elif _seen_before(delivery):
+        delivery.outcome, delivery.detail = Result.ALREADY_PROCESSED, "Event processed before."
+    elif (handler := HANDLERS[gateway].get(read.event)) is None:
         delivery.outcome, delivery.detail = Result.IGNORED, "Event not handled."
     else:
         try:
-            delivery.outcome, delivery.detail = handler(data)
-        except Exception as exc:  # recorded; Paystack retries on our non-200 answer
-            logger.exception("webhook handling failed event=%s", loggable(event))
+            delivery.outcome, delivery.detail = handler(read.data)
+        except Exception as exc:  # recorded; the gateway retries on our non-200 answer
+            logger.exception(
+                "webhook handling failed gateway=%s event=%s", gateway, loggable(read.event)
+            )
             delivery.outcome, delivery.detail = Result.ERROR, type(exc).__name__
     delivery.processed_at = timezone.now()
     delivery.save()
-    _log(delivery, data if signed and parsed is not None else None)
+    _log(delivery, read.data if read.signed else None)
     return delivery
 
 
-def _log(delivery: PaystackWebhookEvent, data: dict | None) -> None:
+def _log(delivery: WebhookEvent, data: dict | None) -> None:
     """One line per delivery. Nothing an unsigned body says reaches the log: anyone can write
-    it. Signed values are Paystack's, still shown through `loggable`."""
+    it. Signed values are the gateway's, still shown through `loggable`."""
     if not delivery.signature_valid:
         logger.warning(
-            "paystack webhook unsigned bytes=%s sha256=%s remote_addr=%s outcome=%s",
+            "%s webhook unsigned bytes=%s sha256=%s remote_addr=%s outcome=%s",
+            delivery.gateway,
             delivery.body_size,
             delivery.body_sha256[:16],
             delivery.remote_addr or "-",
             delivery.outcome,
         )
         return
+    amount = (data or {}).get("amount", (data or {}).get("amount_total", "-"))
     logger.info(
-        "paystack webhook event=%s reference=%s amount=%s outcome=%s",
+        "%s webhook event=%s reference=%s amount=%s outcome=%s",
+        delivery.gateway,
         loggable(delivery.event or "-"),
         loggable(delivery.reference or "-"),
-        loggable(data.get("amount", "-")) if data is not None else "-",
+        loggable(amount),
         delivery.outcome,
     )

@@ -22,11 +22,11 @@ from ai_features.services.credits import (
     is_expired,
     spendable_locked,
 )
-from ai_features.services.locks import lock_balance, lock_balance_row, lock_transaction
+from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
 from ai_features.services.money import ZERO
 
 Kind = CreditLedgerEntry.Kind
-Status = AITransaction.Status
+Status = AITransaction.UsageStatus
 PRICE_CACHE_SECONDS = 30
 _prices: dict[str, tuple[float, Decimal]] = {}
 
@@ -110,7 +110,7 @@ def credits_charge(
         settled_at=now,
         balance_row=row,
     )
-    debit_locked(row=row, amount=amount, kind=Kind.USAGE, transaction=usage)
+    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
     return usage
 
 
@@ -128,7 +128,7 @@ def credits_reserve(*, business: Business, user, feature: str, credits=None) -> 
         status=Status.PENDING,
         balance_row=row,
     )
-    debit_locked(row=row, amount=amount, kind=Kind.USAGE, transaction=hold)
+    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=hold)
     return hold
 
 
@@ -152,7 +152,7 @@ def credits_settle(
 ) -> AITransaction:
     """Charge the actual cost of a held use: refund any over-hold; take any excess only if the
     balance allows, else cap at the hold and record what went uncharged."""
-    usage = lock_transaction(transaction_id=hold.pk)
+    usage = lock_usage(usage_id=hold.pk)
     if usage.status == Status.COMPLETED:
         return usage
     actual = usage.credits_held if credits is None else _cost_checked(credits)
@@ -191,11 +191,11 @@ def _settle_held(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
         usage.credits_uncharged = max(actual - held, ZERO)
         return held
     if actual < held:
-        credit_locked(row=row, amount=held - actual, kind=Kind.USAGE_RELEASE, transaction=usage)
+        credit_locked(row=row, amount=held - actual, kind=Kind.USAGE_RELEASE, usage=usage)
         return actual
     extra = actual - held
     if extra and not is_expired(row, now) and row.balance >= extra:
-        debit_locked(row=row, amount=extra, kind=Kind.USAGE, transaction=usage)
+        debit_locked(row=row, amount=extra, kind=Kind.USAGE, usage=usage)
         return actual
     usage.credits_uncharged = extra
     return held
@@ -204,7 +204,7 @@ def _settle_held(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
 def _settle_late(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
     row = lock_balance(business=usage.business_id)
     if actual and row is not None and not is_expired(row, now) and row.balance >= actual:
-        debit_locked(row=row, amount=actual, kind=Kind.USAGE, transaction=usage)
+        debit_locked(row=row, amount=actual, kind=Kind.USAGE, usage=usage)
         usage.error_message = "Settled after its hold had been released; charged then."
         return actual
     usage.credits_uncharged = actual
@@ -224,14 +224,12 @@ def credits_release(
 ) -> AITransaction:
     """Return a hold after an error or timeout; the use is recorded as failed, with whatever the
     provider still billed us for it."""
-    usage = lock_transaction(transaction_id=hold.pk)
+    usage = lock_usage(usage_id=hold.pk)
     if usage.status != Status.PENDING:
         return usage
     row = _hold_row_locked(usage)
     if row is not None:
-        credit_locked(
-            row=row, amount=usage.credits_held, kind=Kind.USAGE_RELEASE, transaction=usage
-        )
+        credit_locked(row=row, amount=usage.credits_held, kind=Kind.USAGE_RELEASE, usage=usage)
     else:
         error_message += " (the hold was forfeited with the expired balance)"
     usage.status = Status.RELEASED
@@ -251,7 +249,7 @@ def credits_release(
 class Hold:
     """What a feature reports about its provider call; settled when the `with` block ends."""
 
-    transaction: AITransaction
+    usage: AITransaction
     credits: Decimal | None = None
     tokens_used: int = 0
     cost_to_us: Decimal = ZERO
@@ -277,18 +275,18 @@ def credits_hold(*, business: Business, user, feature: str, credits=None) -> Ite
     try:
         yield hold
     except BaseException as exc:
-        credits_release(hold=hold.transaction, error_message=f"{type(exc).__name__}: {exc}")
+        credits_release(hold=hold.usage, error_message=f"{type(exc).__name__}: {exc}")
         raise
     if hold.processing_time_ms is None:
         hold.processing_time_ms = int((time.monotonic() - started) * 1000)
     try:
-        hold.transaction = credits_settle(
-            hold=hold.transaction,
+        hold.usage = credits_settle(
+            hold=hold.usage,
             credits=hold.credits,
             tokens_used=hold.tokens_used,
             cost_to_us=hold.cost_to_us,
             processing_time_ms=hold.processing_time_ms,
         )
     except Exception as exc:  # a bad report must not leave the credits held until the cron
-        credits_release(hold=hold.transaction, error_message=f"Settle failed: {exc!r}")
+        credits_release(hold=hold.usage, error_message=f"Settle failed: {exc!r}")
         raise

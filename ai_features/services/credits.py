@@ -127,21 +127,6 @@ def credits_add(
 
 
 @transaction.atomic
-def credits_deduct(
-    *,
-    business: Business,
-    amount,
-    kind: str,
-    purchase: AICreditPurchase | None = None,
-    now: datetime | None = None,
-) -> CreditLedgerEntry:
-    """Take credits out of the business's balance; never below zero, never once expired."""
-    amount = credits_amount_checked(amount)
-    row = spendable_locked(business=business, amount=amount, now=now or timezone.now())
-    return debit_locked(row=row, amount=amount, kind=kind, purchase=purchase)
-
-
-@transaction.atomic
 def credits_clawback(*, business: Business, amount: Decimal, purchase: AICreditPurchase) -> Decimal:
     """Take up to `amount` back for a refund, stopping at zero; returns what was taken."""
     amount = credits_amount_checked(amount)

@@ -52,13 +52,13 @@ def _warn(*, business_id: int, now: datetime) -> bool:
 def holds_release_stale(*, older_than: timedelta, now: datetime) -> list[int]:
     """Release holds a crash left pending for longer than `older_than`; the ids released."""
     stale = AITransaction.objects.filter(
-        status=AITransaction.Status.PENDING, timestamp__lte=now - older_than
+        status=AITransaction.UsageStatus.PENDING, timestamp__lte=now - older_than
     )
     message = f"Hold released: not settled within {int(older_than.total_seconds() // 60)} minutes."
     released = []
     for hold in list(stale):
         result = credits_release(hold=hold, error_message=message)
         released_now = result.error_message.startswith(message)  # not by someone else meanwhile
-        if result.status == AITransaction.Status.RELEASED and released_now:
+        if result.status == AITransaction.UsageStatus.RELEASED and released_now:
             released.append(hold.pk)  # else it was settled or released meanwhile
     return released

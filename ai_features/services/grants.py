@@ -31,8 +31,8 @@ def credits_grant(
         currency=settings.AI_CREDIT_CURRENCY,
         credits_purchased=credits,
         bonus_credits=Decimal(bonus_credits),
-        payment_status=AICreditPurchase.Status.COMPLETED,
-        payment_method=AICreditPurchase.Method.ADMIN_GRANT,
+        payment_status=AICreditPurchase.PaymentStatus.COMPLETED,
+        payment_method=AICreditPurchase.PaymentMethod.ADMIN_GRANT,
         completed_at=now,
     )
     credits_add(

@@ -13,9 +13,9 @@ def lock_purchase(*, purchase_id: int) -> AICreditPurchase:
     return AICreditPurchase.objects.select_for_update().get(pk=purchase_id)
 
 
-def lock_transaction(*, transaction_id: int) -> AITransaction:
+def lock_usage(*, usage_id: int) -> AITransaction:
     """Lock a usage transaction (a hold being settled or released). Take it before the balance."""
-    return AITransaction.objects.select_for_update().get(pk=transaction_id)
+    return AITransaction.objects.select_for_update().get(pk=usage_id)
 
 
 def lock_balance_row(*, row_id: int) -> BusinessAICredits:

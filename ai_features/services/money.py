@@ -1,4 +1,5 @@
-"""The one place where money crosses into Paystack's integer minor units (pesewas)."""
+"""The one place where money crosses into a gateway's integer minor units: pesewas for GHS at
+Paystack, cents for USD at Stripe (both currencies have two decimal places)."""
 
 from decimal import Decimal
 
@@ -6,8 +7,9 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
-def to_pesewas(amount: Decimal) -> int:
-    """GHS 94.00 -> 9400. Refuses amounts with fractions of a pesewa instead of rounding them."""
+def to_minor_units(amount: Decimal) -> int:
+    """GHS 94.00 -> 9400 pesewas (USD 9.99 -> 999 cents). Refuses fractions of a minor unit
+    instead of rounding them."""
     minor = Decimal(amount) * 100
     if minor != minor.to_integral_value():
         raise ValueError(f"{amount} is not a whole number of pesewas")
@@ -15,10 +17,10 @@ def to_pesewas(amount: Decimal) -> int:
 
 
 # The most a money column (Decimal 12, 2) holds, in pesewas.
-MAX_PESEWAS = 10**12 - 1
+MAX_MINOR_UNITS = 10**12 - 1
 
 
-def pesewas_parse(minor) -> int:
+def minor_units_parse(minor) -> int:
     """A gateway's amount in pesewas: 9400 or "9400" (Paystack sends both) -> 9400.
 
     Anything else raises ValueError: missing, NaN, a fraction, a sign, a bool, zero, or more
@@ -29,11 +31,11 @@ def pesewas_parse(minor) -> int:
         value = int(text)
     else:
         raise ValueError("not a whole number of pesewas")
-    if not 0 < value <= MAX_PESEWAS:
-        raise ValueError(f"not between 1 and {MAX_PESEWAS} pesewas")
+    if not 0 < value <= MAX_MINOR_UNITS:
+        raise ValueError(f"not between 1 and {MAX_MINOR_UNITS} pesewas")
     return value
 
 
-def from_pesewas(minor) -> Decimal:
-    """9400 or "9400" -> Decimal("94.00"); refuses what `pesewas_parse` refuses."""
-    return (Decimal(pesewas_parse(minor)) / 100).quantize(CENT)
+def from_minor_units(minor) -> Decimal:
+    """9400 or "9400" -> Decimal("94.00"); refuses what `minor_units_parse` refuses."""
+    return (Decimal(minor_units_parse(minor)) / 100).quantize(CENT)

@@ -10,7 +10,7 @@ from accounts.models import Business
 from ai_features.models import AITransaction
 from ai_features.services.money import ZERO
 
-Status = AITransaction.Status
+Status = AITransaction.UsageStatus
 
 
 def _start_of(day_or_moment: date | datetime) -> datetime:

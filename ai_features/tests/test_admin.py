@@ -19,9 +19,9 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
-    PaystackWebhookEvent,
     PurchaseIdempotencyKey,
     PurchaseRefund,
+    WebhookEvent,
 )
 from ai_features.services.billing import feature_price
 from ai_features.services.grants import credits_grant
@@ -34,7 +34,7 @@ READ_ONLY = [
     AICreditPurchase,
     AITransaction,
     CreditLedgerEntry,
-    PaystackWebhookEvent,
+    WebhookEvent,
     PurchaseRefund,
     PurchaseIdempotencyKey,
     FeatureIdempotencyKey,
@@ -70,14 +70,14 @@ def world(db):
         business=ama, alert_type="low_balance", current_balance=Decimal("3.00")
     )
     AIUsageAlert.objects.create(business=kofi, alert_type="expired", current_balance=0)
-    webhook = PaystackWebhookEvent.objects.create(
+    webhook = WebhookEvent.objects.create(
         event="charge.success",
         reference=pending.payment_reference,
         raw_body="{}",
         signature_valid=True,
         outcome="credited",
     )
-    PaystackWebhookEvent.objects.create(
+    WebhookEvent.objects.create(
         event="", reference="", raw_body="junk", outcome="invalid_signature"
     )
     refund = PurchaseRefund.objects.create(
@@ -136,7 +136,7 @@ SEARCHES = [
     (AITransaction, "insight", lambda w: {w["failed_usage"]}),
     (AIUsageAlert, "Ama", lambda w: {w["alert"]}),
     (CreditLedgerEntry, "Kofi", lambda w: set(CreditLedgerEntry.objects.all())),
-    (PaystackWebhookEvent, "AI-CREDIT", lambda w: {w["webhook"]}),
+    (WebhookEvent, "AI-CREDIT", lambda w: {w["webhook"]}),
     (PurchaseRefund, "AI-CREDIT", lambda w: {w["refund"]}),
     (PurchaseIdempotencyKey, "idem-key", lambda w: {w["key"]}),
     (FeatureIdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
@@ -191,13 +191,13 @@ FILTERS = [
     (AIUsageAlert, {"acknowledged__exact": "1"}, lambda w: set()),
     (CreditLedgerEntry, {"kind__exact": "grant"}, lambda w: set(CreditLedgerEntry.objects.all())),
     (CreditLedgerEntry, {"kind__exact": "usage"}, lambda w: set()),
-    (PaystackWebhookEvent, {"outcome__exact": "credited"}, lambda w: {w["webhook"]}),
+    (WebhookEvent, {"outcome__exact": "credited"}, lambda w: {w["webhook"]}),
     (
-        PaystackWebhookEvent,
+        WebhookEvent,
         {"signature_valid__exact": "0"},
-        lambda w: set(PaystackWebhookEvent.objects.filter(signature_valid=False)),
+        lambda w: set(WebhookEvent.objects.filter(signature_valid=False)),
     ),
-    (PaystackWebhookEvent, {"event": "charge.success"}, lambda w: {w["webhook"]}),
+    (WebhookEvent, {"event": "charge.success"}, lambda w: {w["webhook"]}),
 ]
 
 
@@ -363,7 +363,7 @@ def recheck(client, purchases):
     return client.post(
         url(AICreditPurchase),
         {
-            "action": "recheck_with_paystack",
+            "action": "recheck_with_gateway",
             "_selected_action": [p.pk for p in purchases],
             "index": 0,
             "select_across": 0,

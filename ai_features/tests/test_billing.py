@@ -50,7 +50,7 @@ def test_a_charge_uses_the_feature_price_and_records_the_transaction(funded, use
     assert usage.credits_used == Decimal("2.50") and usage.status == "completed"
     assert usage.success and usage.tokens_used == 321 and usage.user == user
     assert stored_balance(funded) == Decimal("17.50") == ledger_sum(funded)
-    entry = CreditLedgerEntry.objects.get(transaction=usage)
+    entry = CreditLedgerEntry.objects.get(usage=usage)
     assert (entry.kind, entry.amount) == ("usage", Decimal("-2.50"))
 
 
@@ -230,9 +230,7 @@ def test_settling_below_the_hold_refunds_the_difference(funded, user):
     assert usage.cost_to_us == Decimal("0.0123")
     assert stored_balance(funded) == Decimal("16.75") == ledger_sum(funded)
     kinds = list(
-        CreditLedgerEntry.objects.filter(transaction=usage)
-        .order_by("id")
-        .values_list("kind", "amount")
+        CreditLedgerEntry.objects.filter(usage=usage).order_by("id").values_list("kind", "amount")
     )
     assert kinds == [("usage", Decimal("-5.00")), ("usage_release", Decimal("1.75"))]
 
@@ -294,7 +292,7 @@ def test_the_context_manager_settles_at_the_reported_cost(funded, user):
     with credits_hold(business=funded, user=user, feature="product_description") as hold:
         hold.report(credits="2.00", tokens_used=450, cost_to_us="0.004")
 
-    usage = hold.transaction
+    usage = hold.usage
     assert (usage.status, usage.credits_used, usage.tokens_used) == (
         "completed",
         Decimal("2.00"),
@@ -308,7 +306,7 @@ def test_the_context_manager_settles_at_the_estimate_when_nothing_is_reported(fu
     with credits_hold(business=funded, user=user, feature="customer_insight") as hold:
         pass
 
-    assert hold.transaction.credits_used == Decimal("2.00")
+    assert hold.usage.credits_used == Decimal("2.00")
     assert stored_balance(funded) == Decimal("18.00")
 
 
@@ -319,7 +317,7 @@ def test_an_exception_inside_the_context_manager_releases_the_hold(funded, user)
     ):
         raise TimeoutError("provider did not answer")
 
-    usage = AITransaction.objects.get(pk=hold.transaction.pk)
+    usage = AITransaction.objects.get(pk=hold.usage.pk)
     assert (usage.status, usage.success) == ("released", False)
     assert usage.error_message == "TimeoutError: provider did not answer"
     assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
@@ -378,7 +376,7 @@ def test_a_bad_report_inside_the_context_manager_releases_the_hold_at_once(funde
     ):
         hold.report(credits="1.005")
 
-    usage = AITransaction.objects.get(pk=hold.transaction.pk)
+    usage = AITransaction.objects.get(pk=hold.usage.pk)
     assert usage.status == "released"
     assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
 
@@ -397,7 +395,7 @@ def test_a_settle_that_fails_inside_the_context_manager_releases_the_hold(
     ):
         pass
 
-    assert AITransaction.objects.get(pk=hold.transaction.pk).status == "released"
+    assert AITransaction.objects.get(pk=hold.usage.pk).status == "released"
     assert stored_balance(funded) == Decimal("20.00")
 
 

@@ -8,8 +8,8 @@ import pytest
 from ai_features.errors import InsufficientCredits
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from ai_features.services.billing import credits_charge
-from ai_features.services.credits import credits_add, credits_deduct
-from conftest import ledger_sum, make_business, run_in_threads, stored_balance
+from ai_features.services.credits import credits_add
+from conftest import deduct_credits, ledger_sum, make_business, run_in_threads, stored_balance
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_grants_and_debits_racing_on_one_business_lose_no_update():
                 result = "added"
             else:
                 try:
-                    credits_deduct(business=business, amount="2.00", kind="usage")
+                    deduct_credits(business, "2.00", kind="usage")
                     result = "deducted"
                 except InsufficientCredits:
                     result = "refused"
@@ -76,7 +76,7 @@ def test_debits_racing_for_the_last_credits_never_overdraw():
 
     def spend(index):
         try:
-            credits_deduct(business=business, amount="1", kind="usage")
+            deduct_credits(business, "1", kind="usage")
         except InsufficientCredits:
             refused.append(index)
 

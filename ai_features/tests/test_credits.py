@@ -12,9 +12,8 @@ from ai_features.models import BusinessAICredits, CreditLedgerEntry
 from ai_features.services.credits import (
     balance_get,
     credits_add,
-    credits_deduct,
 )
-from conftest import ledger_sum, stored_balance
+from conftest import deduct_credits, ledger_sum, stored_balance
 
 pytestmark = pytest.mark.django_db
 ACCRA = ZoneInfo("Africa/Accra")
@@ -70,7 +69,7 @@ def test_purchased_at_stays_when_the_credits_were_first_created(business):
 def test_deducting_takes_credits_out_and_writes_a_negative_entry(business):
     credits_add(business=business, amount="10", kind="grant")
 
-    entry = credits_deduct(business=business, amount="2.50", kind="usage")
+    entry = deduct_credits(business, "2.50", kind="usage")
 
     assert stored_balance(business) == Decimal("7.50")
     assert (entry.amount, entry.balance_after) == (Decimal("-2.50"), Decimal("7.50"))
@@ -81,7 +80,7 @@ def test_deducting_more_than_the_balance_is_refused_and_changes_nothing(business
     credits_add(business=business, amount="2", kind="grant")
 
     with pytest.raises(InsufficientCredits):
-        credits_deduct(business=business, amount="2.01", kind="usage")
+        deduct_credits(business, "2.01", kind="usage")
 
     assert stored_balance(business) == Decimal("2.00")
     assert CreditLedgerEntry.objects.filter(business=business).count() == 1
@@ -89,7 +88,7 @@ def test_deducting_more_than_the_balance_is_refused_and_changes_nothing(business
 
 def test_deducting_from_a_business_that_never_had_credits_is_refused(business):
     with pytest.raises(InsufficientCredits):
-        credits_deduct(business=business, amount="1", kind="usage")
+        deduct_credits(business, "1", kind="usage")
 
     assert not BusinessAICredits.objects.exists()
 
@@ -100,7 +99,7 @@ def test_deducting_from_an_expired_balance_is_refused(business):
     )
 
     with pytest.raises(CreditsExpired):
-        credits_deduct(business=business, amount="1", kind="usage")
+        deduct_credits(business, "1", kind="usage")
 
     assert stored_balance(business) == Decimal("10.00")
 

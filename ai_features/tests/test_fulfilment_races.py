@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from ai_features.models import AICreditPurchase, CreditLedgerEntry, PaystackWebhookEvent
+from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
 from conftest import (
     charge_success_body,
     deliver_webhook,
@@ -56,5 +56,5 @@ def test_ten_verifies_and_ten_webhooks_at_once_credit_the_purchase_exactly_once(
         expected = Decimal(100 * round_number)
         assert stored_balance(business) == expected == ledger_sum(business)
 
-    credited = PaystackWebhookEvent.objects.filter(outcome="credited").count()
+    credited = WebhookEvent.objects.filter(outcome="credited").count()
     assert credited <= ROUNDS  # the rest were answered "already processed"

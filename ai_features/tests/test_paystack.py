@@ -331,8 +331,6 @@ def test_verify_unknown_reference_is_not_found(service, mocked, logs, status, bo
 ALL_CALLS = {
     "initialize": initialize,
     "verify": verify,
-    "refund": lambda s: s.create_refund(reference=REFERENCE),
-    "providers": lambda s: s.list_mobile_money_providers(),
 }
 
 
@@ -385,63 +383,6 @@ def test_missing_secret_key_raises_not_configured_without_http(paystack_settings
     assert caught.value.status_code == 503
     assert isinstance(caught.value, GatewayNotConfigured)
     assert len(mocked.calls) == 0
-
-
-# --- refunds and providers -------------------------------------------------------------------
-
-
-def test_full_refund_sends_no_amount(service, mocked):
-    fixture = paystack_json("refund_create_response.paystack-docs.json")
-    mocked.add(
-        responses.POST,
-        f"{BASE}/refund",
-        json=fixture,
-        match=[matchers.json_params_matcher({"transaction": "T685312322670591"})],
-    )
-
-    data = service.create_refund(reference="T685312322670591")
-
-    assert data == fixture["data"]
-    assert data["status"] == "pending"
-    assert "amount" not in json.loads(mocked.calls[0].request.body)
-
-
-def test_partial_refund_sends_int_amount(service, mocked):
-    fixture = paystack_json("refund_create_response.paystack-docs.json")
-    mocked.add(responses.POST, f"{BASE}/refund", json=fixture)
-
-    data = service.create_refund(reference="T685312322670591", amount=5000)
-
-    assert data["id"] == 3018284
-    sent = json.loads(mocked.calls[0].request.body)
-    assert sent == {"transaction": "T685312322670591", "amount": 5000}
-    assert type(sent["amount"]) is int
-
-
-def test_refund_refuses_non_int_amount(service, mocked):
-    with pytest.raises(TypeError):
-        service.create_refund(reference=REFERENCE, amount=50.0)
-    assert len(mocked.calls) == 0
-
-
-def test_list_mobile_money_providers_sends_query_and_returns_list(service, mocked):
-    mocked.add(
-        responses.GET,
-        f"{BASE}/bank",
-        json={"status": True, "message": "Banks retrieved", "data": PROVIDERS},
-        match=[matchers.query_param_matcher({"currency": "GHS", "type": "mobile_money"})],
-    )
-
-    assert service.list_mobile_money_providers() == PROVIDERS
-    assert "currency=GHS" in mocked.calls[0].request.url
-    assert "type=mobile_money" in mocked.calls[0].request.url
-
-
-def test_list_mobile_money_providers_rejects_non_list_data(service, mocked):
-    mocked.add(responses.GET, f"{BASE}/bank", json=ok({"name": "MTN"}))
-
-    with pytest.raises(PaystackBadResponse):
-        service.list_mobile_money_providers()
 
 
 # --- webhook signatures ----------------------------------------------------------------------

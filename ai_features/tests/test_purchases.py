@@ -9,7 +9,7 @@ import requests
 from django.utils import timezone
 
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.payments import purchases
+from ai_features.payments import idempotency
 
 pytestmark = pytest.mark.django_db
 
@@ -256,7 +256,7 @@ def test_a_paystack_fault_is_a_clear_error_and_the_purchase_is_kept(
     purchase = AICreditPurchase.objects.get()
     assert purchase.payment_status == "pending"
     assert purchase.gateway_status == "initialize_error"
-    assert purchase.failure_reason.startswith("Paystack initialize failed")
+    assert purchase.failure_reason.startswith("Paystack checkout failed")
 
     # A timeout may hide a checkout Paystack did open and the customer paid: verify credits it.
     paystack.verify(purchase.payment_reference)
@@ -339,10 +339,13 @@ def claim_in_progress(user, business, key, **overrides):
         "payment_method": "mobile_money",
         "callback_url": None,
         "channels": None,
+        "gateway": "paystack",
+        "success_url": None,
+        "cancel_url": None,
         **overrides,
     }
     return PurchaseIdempotencyKey.objects.create(
-        user=user, key=key, fingerprint=purchases._fingerprint(**body)
+        user=user, key=key, fingerprint=idempotency.request_fingerprint(**body)
     )
 
 

@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from ai_features.models import CreditLedgerEntry, PaystackWebhookEvent, PurchaseRefund
+from ai_features.models import CreditLedgerEntry, PurchaseRefund, WebhookEvent
 from ai_features.payments.fulfilment import purchase_fulfil
-from ai_features.services.credits import credits_deduct
-from ai_features.services.money import to_pesewas
+from ai_features.payments.paystack import paystack_verdict
+from ai_features.services.money import to_minor_units
 from conftest import (
     BAD_AMOUNTS,
     charge_success_body,
+    deduct_credits,
     deliver_webhook,
     ledger_sum,
     make_purchase,
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.django_db
 def credited_purchase(business, package="value"):
     purchase = make_purchase(business, package=package)
     data = {"status": "success", "reference": purchase.payment_reference, "currency": "GHS"}
-    data["amount"] = to_pesewas(purchase.total_amount)
-    purchase_fulfil(purchase_id=purchase.pk, data=data, source="test")
+    data["amount"] = to_minor_units(purchase.total_amount)
+    purchase_fulfil(purchase_id=purchase.pk, verdict=paystack_verdict(data), source="test")
     purchase.refresh_from_db()
     return purchase
 
@@ -63,7 +64,7 @@ def test_a_signed_refund_with_a_bad_amount_is_rejected_with_200(
     response = deliver_webhook(client, with_amount(payload, literal))
 
     assert response.status_code == 200
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert delivery.outcome == "rejected" and "amount" in delivery.detail
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed" and purchase.refunded_credits == 0
@@ -100,7 +101,7 @@ def test_a_refund_after_spending_stops_at_zero_and_records_the_shortfall(
     client, business, paystack_settings
 ):
     purchase = credited_purchase(business)
-    credits_deduct(business=business, amount="70", kind="usage")
+    deduct_credits(business, "70", kind="usage")
 
     deliver_webhook(client, refund_event(purchase, "9400"))
 
@@ -121,7 +122,7 @@ def test_a_replayed_refund_is_applied_once(client, business, paystack_settings):
 
     assert stored_balance(business) == Decimal("50.00")
     assert PurchaseRefund.objects.count() == 1
-    assert PaystackWebhookEvent.objects.order_by("id").last().outcome == "already_processed"
+    assert WebhookEvent.objects.order_by("id").last().outcome == "already_processed"
 
 
 def test_two_partial_refunds_never_take_more_than_the_purchase_gave(
@@ -219,7 +220,7 @@ def test_other_refund_events_are_recorded_and_change_nothing(
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed"
     assert stored_balance(business) == Decimal("100.00")
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert (delivery.event, delivery.outcome) == (event, "recorded")
 
 
@@ -232,4 +233,4 @@ def test_a_refund_in_another_currency_is_rejected(client, business, paystack_set
     deliver_webhook(client, json.dumps(payload).encode())
 
     assert stored_balance(business) == Decimal("100.00")
-    assert PaystackWebhookEvent.objects.get().outcome == "rejected"
+    assert WebhookEvent.objects.get().outcome == "rejected"

@@ -11,11 +11,12 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
-    PaystackWebhookEvent,
     PurchaseIdempotencyKey,
     PurchaseRefund,
+    WebhookEvent,
 )
 from ai_features.payments.fulfilment import purchase_fulfil
+from ai_features.payments.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply
 from ai_features.payments.webhooks import webhook_receive
 from ai_features.services.alerts import alert_raise
@@ -154,7 +155,8 @@ def _seed_every_model():
     credits_grant(business=shop, credits=50, package="test")
     paid = make_purchase(shop)
     data = {"status": "success", "reference": paid.payment_reference, "currency": "GHS"}
-    purchase_fulfil(purchase_id=paid.pk, data={**data, "amount": 9400}, source="test")
+    verdict = paystack_verdict({**data, "amount": 9400})
+    purchase_fulfil(purchase_id=paid.pk, verdict=verdict, source="test")
     purchase_refund_apply(purchase_id=paid.pk, data={"id": 1, "amount": 4700, "currency": "GHS"})
     credits_charge(business=shop, user=owner, feature="product_description")  # ledger -> usage
     hold = credits_reserve(business=shop, user=owner, feature="customer_insight")  # a hold
@@ -165,11 +167,15 @@ def _seed_every_model():
         feature="customer_insight",
         fingerprint="f",
         answer={"result": {}},
-        transaction=hold,
+        usage=hold,
     )
     alert_raise(business_id=shop.pk, alert_type="low_balance", balance=Decimal("1"))
     PurchaseIdempotencyKey.objects.create(user=owner, key="k-1", fingerprint="f", purchase=paid)
-    webhook_receive(raw_body=charge_success_body(paid.payment_reference, 9400), signature=None)
+    webhook_receive(
+        gateway="paystack",
+        raw_body=charge_success_body(paid.payment_reference, 9400),
+        headers={},
+    )
     return shop
 
 
@@ -205,7 +211,7 @@ def test_reset_deletes_every_ai_credit_table_in_order_but_keeps_configuration():
             assert after[model] == 0, model
     shop.refresh_from_db()  # businesses and users are not AI-credit data
     assert f"{before[PurchaseRefund]} purchase refunds" in out
-    assert f"{before[PaystackWebhookEvent]} paystack webhook events" in out
+    assert f"{before[WebhookEvent]} webhook events" in out
     assert f"{before[CreditLedgerEntry]} credit ledger entries" in out
 
 

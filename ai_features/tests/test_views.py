@@ -4,9 +4,9 @@ import pytest
 from django.utils.dateparse import parse_datetime
 
 from ai_features.models import BusinessAICredits, CreditPackage
-from ai_features.services.credits import credits_add, credits_deduct
+from ai_features.services.credits import credits_add
 from ai_features.services.grants import credits_grant
-from conftest import make_business, make_purchase, make_user, token_client
+from conftest import deduct_credits, make_business, make_purchase, make_user, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_balance_after_a_grant_is_a_json_number_with_expiry(api, business):
 
 def test_ledger_lists_newest_first_with_links(api, business):
     grant = credits_grant(business=business, credits=10, package="test")
-    credits_deduct(business=business, amount="2.50", kind="usage")
+    deduct_credits(business, "2.50", kind="usage")
 
     body = api.get(LEDGER).json()
 
@@ -101,7 +101,21 @@ def test_packages_lists_active_packages_in_display_order(api):
         "bonus_credits": 20.0,
         "total_credits": 100.0,
         "savings_percent": 25,
+        "prices": [{"currency": "GHS", "amount": 80.0, "gateway": "paystack"}],
     }
+
+
+def test_a_package_with_a_stripe_price_lists_it_beside_the_ghs_price(api, settings):
+    settings.STRIPE_CURRENCY = "USD"
+    CreditPackage.objects.filter(code="value").update(stripe_price="6.50")
+
+    value = next(p for p in api.get(PACKAGES).json() if p["code"] == "value")
+
+    assert (value["price"], value["currency"]) == (80.0, "GHS")  # the seed SPA's fields stay
+    assert value["prices"] == [
+        {"currency": "GHS", "amount": 80.0, "gateway": "paystack"},
+        {"currency": "USD", "amount": 6.5, "gateway": "stripe"},
+    ]
 
 
 @pytest.mark.parametrize("path", [BALANCE, LEDGER, PACKAGES])

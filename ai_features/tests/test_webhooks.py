@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from ai_features.models import AICreditPurchase, CreditLedgerEntry, PaystackWebhookEvent
+from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
 from conftest import (
     BAD_AMOUNTS,
     charge_success_body,
@@ -43,7 +43,7 @@ def test_the_webhook_alone_credits_the_purchase(client, business, paid):
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed"
     assert stored_balance(business) == Decimal("100.00") == ledger_sum(business)
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert (delivery.event, delivery.reference, delivery.outcome) == (
         "charge.success",
         purchase.payment_reference,
@@ -60,7 +60,7 @@ def test_a_replayed_charge_success_credits_once(client, business, paid):
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert stored_balance(business) == Decimal("100.00")
     assert CreditLedgerEntry.objects.filter(purchase=purchase).count() == 1
-    outcomes = list(PaystackWebhookEvent.objects.order_by("id").values_list("outcome", flat=True))
+    outcomes = list(WebhookEvent.objects.order_by("id").values_list("outcome", flat=True))
     assert outcomes == ["credited", "already_processed", "already_processed"]
 
 
@@ -99,7 +99,7 @@ def test_a_charge_that_does_not_match_the_purchase_is_not_credited(
     purchase.refresh_from_db()
     assert purchase.payment_status == "failed"
     assert stored_balance(business) == 0 and not CreditLedgerEntry.objects.exists()
-    assert PaystackWebhookEvent.objects.get().outcome == "rejected"
+    assert WebhookEvent.objects.get().outcome == "rejected"
 
 
 def test_a_string_amount_and_lowercase_currency_are_the_same_payment(
@@ -125,7 +125,7 @@ def test_a_signed_charge_with_a_bad_amount_is_rejected_with_200(
 
     assert response.status_code == 200
     assert response.json() == {"received": True, "outcome": "rejected"}
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert delivery.outcome == "rejected" and delivery.signature_valid
     assert "amount" in delivery.detail
     assert delivery.reference == purchase.payment_reference
@@ -159,7 +159,7 @@ def test_a_missing_signature_is_400_and_changes_nothing(client, business, paid):
     assert response.status_code == 400
     purchase.refresh_from_db()
     assert purchase.payment_status == "pending" and stored_balance(business) == 0
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert not delivery.signature_valid and delivery.outcome == "invalid_signature"
     assert delivery.event == "charge.success"  # named for audit, not acted on
 
@@ -175,7 +175,7 @@ def test_a_wrong_signature_is_400_and_changes_nothing(client, business, paid, si
 
     assert response.status_code == 400
     assert stored_balance(business) == 0
-    assert PaystackWebhookEvent.objects.get().outcome == "invalid_signature"
+    assert WebhookEvent.objects.get().outcome == "invalid_signature"
 
 
 def test_a_signature_over_reserialised_json_is_refused(client, business, paid):
@@ -217,7 +217,7 @@ def test_an_unknown_reference_is_recorded_and_answered_200(client, paystack_sett
     response = deliver_webhook(client, raw)
 
     assert response.status_code == 200
-    assert PaystackWebhookEvent.objects.get().outcome == "unknown_reference"
+    assert WebhookEvent.objects.get().outcome == "unknown_reference"
 
 
 def test_an_event_not_handled_gets_200_and_changes_nothing(client, business, paid):
@@ -226,7 +226,7 @@ def test_an_event_not_handled_gets_200_and_changes_nothing(client, business, pai
     response = deliver_webhook(client, raw)
 
     assert response.status_code == 200
-    assert PaystackWebhookEvent.objects.get().outcome == "ignored"
+    assert WebhookEvent.objects.get().outcome == "ignored"
     assert not CreditLedgerEntry.objects.exists()
     assert AICreditPurchase.objects.get().payment_status == "pending"
 
@@ -236,7 +236,7 @@ def test_a_signed_but_malformed_body_is_400(client, paystack_settings, raw):
     response = deliver_webhook(client, raw)
 
     assert response.status_code == 400
-    assert PaystackWebhookEvent.objects.get().outcome == "malformed"
+    assert WebhookEvent.objects.get().outcome == "malformed"
 
 
 def test_variant_payload_shapes_are_tolerated(client, business, paystack_settings):
@@ -266,7 +266,7 @@ def test_a_processing_error_is_recorded_and_answered_500_so_paystack_retries(
     response = deliver_webhook(client, raw)
 
     assert response.status_code == 500
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert delivery.outcome == "error" and delivery.detail == "RuntimeError"
     monkeypatch.undo()
     assert deliver_webhook(client, raw).status_code == 200
@@ -299,7 +299,7 @@ def test_a_non_ascii_signature_is_400_not_a_crash(client, business, paid):
     )
 
     assert response.status_code == 400
-    assert PaystackWebhookEvent.objects.get().outcome == "invalid_signature"
+    assert WebhookEvent.objects.get().outcome == "invalid_signature"
     assert stored_balance(business) == 0
 
 
@@ -310,7 +310,7 @@ def test_a_body_with_a_nul_byte_is_stored_and_refused(client, paystack_settings)
     response = deliver_webhook(client, raw, signature="0" * 128)
 
     assert response.status_code == 400
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert "\x00" not in delivery.raw_body and delivery.outcome == "invalid_signature"
 
 
@@ -319,7 +319,7 @@ def test_an_outsized_signed_body_is_stored_cut_short(client, paystack_settings):
 
     deliver_webhook(client, raw)
 
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert delivery.signature_valid and delivery.outcome == "ignored"
     assert delivery.raw_body == raw[:64_000].decode() + f"\n[... {len(raw)} bytes in all, cut]"
     assert delivery.body_size == len(raw)
@@ -333,7 +333,7 @@ def test_an_unsigned_body_is_kept_as_1_kb_with_its_size_and_hash(client, paystac
     response = deliver_webhook(client, raw, signature="0" * 128)
 
     assert response.status_code == 400
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert delivery.raw_body == raw[:1024].decode() + f"\n[... {len(raw)} bytes in all, cut]"
     assert delivery.body_size == len(raw)
     assert delivery.body_sha256 == hashlib.sha256(raw).hexdigest()
@@ -345,7 +345,7 @@ def test_a_signed_body_is_stored_whole_with_its_size_and_hash(client, paid):
 
     deliver_webhook(client, raw)
 
-    delivery = PaystackWebhookEvent.objects.get()
+    delivery = WebhookEvent.objects.get()
     assert delivery.raw_body == raw.decode()
     assert (delivery.body_size, delivery.body_sha256) == (len(raw), hashlib.sha256(raw).hexdigest())
 

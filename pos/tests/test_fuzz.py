@@ -26,11 +26,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from ai_features.models import CreditLedgerEntry
+from ai_features.models import CreditLedgerEntry, CreditPackage
 from ai_features.services.credits import credits_add
 from ai_features.services.ledger import ledger_mismatches
-from ai_features.services.money import to_pesewas
-from conftest import make_business, make_purchase, paystack_json
+from ai_features.services.money import to_minor_units
+from conftest import STRIPE_TEST_KEY, make_business, make_purchase, paystack_json, stripe_json
 from pos.wsgi import application
 
 CONFORMANCE = [
@@ -92,9 +92,16 @@ def member(db, paystack_settings, in_test_transaction, monkeypatch, llm):
     initialized = paystack_json("initialize_success.paystack-docs.json")
     success = paystack_json("verify_data_success_mobile_money_ghs.jsonb-reordered.json")
     success.update(
-        reference=paid.payment_reference, amount=to_pesewas(paid.total_amount), currency="GHS"
+        reference=paid.payment_reference, amount=to_minor_units(paid.total_amount), currency="GHS"
     )
+    paystack_settings.STRIPE_SECRET_KEY = STRIPE_TEST_KEY
+    paystack_settings.STRIPE_API_BASE = "https://stripe.api.test"
+    CreditPackage.objects.update(stripe_price="5.00")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(
+            "https://stripe.api.test/v1/checkout/sessions",
+            json=stripe_json("checkout_session.created.json"),
+        )
         mock.post(f"{base}/transaction/initialize", json=initialized)
         mock.get(
             f"{base}/transaction/verify/{paid.payment_reference}",

@@ -1,21 +1,18 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils import timezone
 
 from ai_features.management.tables import format_table
-from ai_features.models import AICreditPurchase
 from ai_features.payments.errors import GatewayError
-from ai_features.payments.fulfilment import purchase_reconcile
+from ai_features.payments.reconciliation import purchase_reconcile, purchases_to_recheck
 from ai_features.services.ledger import ledger_mismatches
-
-RECHECK_DECLINED_FOR = timedelta(hours=48)
 
 
 class Command(BaseCommand):
     help = (
-        "For cron: ask Paystack about purchases left pending and settle them; with "
+        "For cron: ask the gateway (Paystack or Stripe) about purchases left pending and settle "
+        "them; with "
         "--check-ledger, check every balance against its ledger."
     )
 
@@ -40,18 +37,7 @@ class Command(BaseCommand):
         if options["older_than"] < 0:
             raise CommandError("--older-than must not be negative.")
         now = timezone.now()
-        cutoff = now - timedelta(minutes=options["older_than"])
-        Status = AICreditPurchase.Status
-        # A declined attempt can be retried in the same checkout, so a purchase Paystack
-        # called "failed" is asked about again for a while, in case its webhook was lost.
-        declined_recently = Q(
-            payment_status=Status.FAILED,
-            gateway_status="failed",
-            purchased_at__gte=now - RECHECK_DECLINED_FOR,
-        )
-        stuck = AICreditPurchase.objects.filter(
-            Q(payment_status=Status.PENDING) | declined_recently, purchased_at__lte=cutoff
-        ).order_by("purchased_at")
+        stuck = purchases_to_recheck(now=now, older_than=timedelta(minutes=options["older_than"]))
         rows = []
         for purchase in stuck:
             try:
