@@ -54,3 +54,16 @@ class SandboxRefund(models.Model):
 
     def __str__(self):
         return f"{self.refund_reference} {self.amount} for {self.transaction.reference}"
+
+
+# The Stripe stand-in's models live in their own module; importing them here registers them.
+from paystack_sandbox.stripe_models import (  # noqa: E402, F401
+    StripeSandboxCharge,
+    StripeSandboxEvent,
+    StripeSandboxIdempotencyKey,
+    StripeSandboxLineItem,
+    StripeSandboxPrice,
+    StripeSandboxProduct,
+    StripeSandboxRefund,
+    StripeSandboxSession,
+)
