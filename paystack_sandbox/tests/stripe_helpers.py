@@ -81,3 +81,40 @@ def event_types(mock) -> list[str]:
 
 def recorded(event_type: str) -> StripeSandboxEvent:
     return StripeSandboxEvent.objects.get(type=event_type)
+
+
+def credit_price(sdk, *, unit_amount: int = 999, name: str = "Value pack") -> str:
+    """A product with one active USD price, as the setup command leaves a package; its id."""
+    product = sdk.v1.products.create(params={"name": name, "metadata": {"package": "value"}})
+    price = sdk.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": unit_amount}
+    )
+    return price.id
+
+
+def session_params(price_id: str, **overrides) -> dict:
+    """What the app sends for a purchase (design section 13); `field=...` leaves one out."""
+    params = {
+        "mode": "payment",
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "success_url": SUCCESS_URL,
+        "cancel_url": CANCEL_URL,
+        "client_reference_id": "AI-CRED-0001",
+        "customer_email": "ama@example.com",
+        "metadata": {"purchase_id": "7", "business_id": "3"},
+        "payment_intent_data": {"metadata": {"reference": "AI-CRED-0001", "purchase_id": "7"}},
+    }
+    params.update(overrides)
+    return {key: value for key, value in params.items() if value is not ...}
+
+
+def open_session(sdk, price_id: str | None = None, **overrides):
+    """A fresh open Checkout Session for one package."""
+    price_id = price_id or credit_price(sdk)
+    return sdk.v1.checkout.sessions.create(params=session_params(price_id, **overrides))
+
+
+def page_path(session) -> str:
+    """The checkout page's path, from the session's own `url`."""
+    assert session.url.startswith(f"{SERVER}/sandbox/stripe/checkout/"), session.url
+    return session.url.removeprefix(SERVER)
