@@ -48,9 +48,9 @@ def stripe_sandbox(settings, monkeypatch):
 @pytest.fixture
 def stripe_http(db, stripe_sandbox):
     """The SDK's transport into Django's test client; `.sent` keeps what the SDK sent."""
-    from paystack_sandbox.tests.stripe_helpers import TestClientHTTP
+    from paystack_sandbox.tests.stripe_helpers import DjangoClientHTTP
 
-    return TestClientHTTP(Client())
+    return DjangoClientHTTP(Client())
 
 
 @pytest.fixture

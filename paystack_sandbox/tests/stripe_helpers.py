@@ -21,7 +21,7 @@ SUCCESS_URL = "http://shop.test/payment/callback?gateway=stripe&session_id={CHEC
 CANCEL_URL = "http://shop.test/payment/callback?gateway=stripe&cancelled=1&reference=REF-1"
 
 
-class TestClientHTTP(stripe.HTTPClient):
+class DjangoClientHTTP(stripe.HTTPClient):
     """An SDK HTTP client that hands each request to Django's test client, unchanged."""
 
     name = "django-test-client"
@@ -48,7 +48,7 @@ class TestClientHTTP(stripe.HTTPClient):
         """Nothing to close: the test client holds no connections."""
 
 
-def sdk_client(http: TestClientHTTP, api_key: str = STRIPE_KEY) -> stripe.StripeClient:
+def sdk_client(http: DjangoClientHTTP, api_key: str = STRIPE_KEY) -> stripe.StripeClient:
     """The StripeClient the app builds, with the test client as its transport."""
     return stripe.StripeClient(
         api_key,
