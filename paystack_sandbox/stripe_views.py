@@ -306,8 +306,8 @@ def _refund(request, found):
         return _page(request, found, status=400, error="Enter the refund as an amount, e.g. 5.00.")
     except StripeError as exc:
         return _page(request, found, status=400, error=exc.message)
-    found.refresh_from_db()
-    return _page(request, found, refunded_now=True)
+    # Redirect, so reloading the page cannot send the refund again.
+    return HttpResponseRedirect(f"{request.path}?refunded=1")
 
 
 @never_cache
@@ -322,7 +322,7 @@ def checkout(request, session_id: str):
     except StripeError as exc:
         raise Http404("No such checkout session.") from exc
     if request.method == "GET":
-        return _page(request, found)
+        return _page(request, found, refunded_now=request.GET.get("refunded") == "1")
     action = request.POST.get("action", "")
     if action == "refund":
         return _refund(request, found)

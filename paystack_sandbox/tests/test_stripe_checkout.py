@@ -241,11 +241,16 @@ def test_a_paid_session_can_be_refunded_from_the_page_in_parts(sdk, stripe_hooks
     submit(session, "pay")
 
     part = submit(session, "refund", refund_amount="4.00")
+    shown = Client().get(part["Location"]).content.decode()
     rest = submit(session, "refund", refund_amount="")
     more = submit(session, "refund", refund_amount="1.00")
 
-    assert part.status_code == 200 and "USD 4.00" in part.content.decode()
-    assert "This payment has been fully refunded." in rest.content.decode()
+    # Post/redirect/get: reloading the page that says "refunded" cannot refund again.
+    assert part.status_code == 302 and part["Location"] == f"{page_path(session)}?refunded=1"
+    assert '<dd id="refunded">USD 4.00</dd>' in shown and 'id="refund-done"' in shown
+    assert rest.status_code == 302
+    fully = Client().get(page_path(session)).content.decode()
+    assert "This payment has been fully refunded." in fully
     assert more.status_code == 400
     assert "has already been refunded" in more.content.decode()
     refunds = [verified_event(call) for call in hook_calls(stripe_hooks)[1:]]
