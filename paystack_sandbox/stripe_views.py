@@ -81,11 +81,16 @@ def _respond(answer: idempotency.Answer, *, request_id: str, key: str | None) ->
 
 def _unrecognized(request) -> idempotency.Answer:
     path = request.path[request.path.find("/v1/") :]
-    error = StripeError(
+    message = (
         f"Unrecognized request URL ({request.method}: {path}). Please see "
-        "https://stripe.com/docs or we can help at https://support.stripe.com/.",
-        http_status=404,
+        "https://stripe.com/docs or we can help at https://support.stripe.com/."
     )
+    if "//v1/" in request.path:
+        message += (
+            " (Stripe sandbox: the SDK's api base address ends with '/'; "
+            "set it to …/sandbox/stripe without the trailing slash.)"
+        )
+    error = StripeError(message, http_status=404)
     return idempotency.Answer(error.http_status, json.dumps(error.body()))
 
 

@@ -226,6 +226,22 @@ def test_an_unknown_url_reaches_the_sdk_as_invalid_request(sdk):
     assert caught.value.http_status == 404
 
 
+def test_a_base_address_with_a_trailing_slash_is_told_so(stripe_http):
+    client = stripe.StripeClient(
+        STRIPE_KEY,
+        base_addresses={"api": "http://testserver/sandbox/stripe/"},
+        http_client=stripe_http,
+        max_network_retries=0,
+    )
+
+    with pytest.raises(stripe.InvalidRequestError, match="without the trailing slash") as caught:
+        client.v1.products.create(params={"name": "x"})
+
+    assert stripe_http.sent[-1]["path"] == "/sandbox/stripe//v1/products"
+    assert caught.value.http_status == 404
+    assert StripeSandboxProduct.objects.count() == 0
+
+
 def test_everything_is_404_while_the_sandbox_is_off(sdk, stripe_http, settings):
     session = open_session(sdk)
     settings.PAYSTACK_SANDBOX = False
