@@ -38,3 +38,16 @@ class SandboxTransaction(models.Model):
     @property
     def channel(self) -> str:
         return self.channels[0] if self.channels else "card"
+
+
+# The Stripe stand-in's models live in their own module; importing them here registers them.
+from paystack_sandbox.stripe_models import (  # noqa: E402, F401
+    StripeSandboxCharge,
+    StripeSandboxEvent,
+    StripeSandboxIdempotencyKey,
+    StripeSandboxLineItem,
+    StripeSandboxPrice,
+    StripeSandboxProduct,
+    StripeSandboxRefund,
+    StripeSandboxSession,
+)

@@ -21,5 +21,6 @@ if settings.PAYSTACK_SANDBOX:
     urlpatterns += [
         path("sandbox/paystack/", include("paystack_sandbox.urls")),
         path("sandbox/openai/v1/", include("paystack_sandbox.openai_urls")),
+        path("sandbox/stripe/", include("paystack_sandbox.stripe_urls")),
         path("demo/", include("demo_spa.urls")),
     ]

@@ -29,3 +29,43 @@ def hooks():
 def paystack_client(db):
     """A client holding the sandbox's secret key, as the Paystack client would."""
     return Client(headers={"Authorization": f"Bearer {SECRET}"})
+
+
+@pytest.fixture
+def stripe_sandbox(settings, monkeypatch):
+    """The Stripe stand-in configured as `make run` will: a test key, a signing secret, a
+    webhook URL; events sent inline."""
+    from paystack_sandbox import stripe_webhooks
+    from paystack_sandbox.tests.stripe_helpers import STRIPE_HOOK_URL, STRIPE_KEY, WEBHOOK_SECRET
+
+    settings.STRIPE_SECRET_KEY = STRIPE_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_SANDBOX_WEBHOOK_URL = STRIPE_HOOK_URL
+    monkeypatch.setattr(stripe_webhooks, "DISPATCH", "inline")
+    return settings
+
+
+@pytest.fixture
+def stripe_http(db, stripe_sandbox):
+    """The SDK's transport into Django's test client; `.sent` keeps what the SDK sent."""
+    from paystack_sandbox.tests.stripe_helpers import DjangoClientHTTP
+
+    return DjangoClientHTTP(Client())
+
+
+@pytest.fixture
+def sdk(stripe_http):
+    """A real `stripe.StripeClient` (16.1.0) talking to the stand-in."""
+    from paystack_sandbox.tests.stripe_helpers import sdk_client
+
+    return sdk_client(stripe_http)
+
+
+@pytest.fixture
+def stripe_hooks():
+    """Outgoing HTTP is mocked: the Stripe webhook POST answers 200, anything else is refused."""
+    from paystack_sandbox.tests.stripe_helpers import STRIPE_HOOK_URL
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(STRIPE_HOOK_URL, json={"received": True})
+        yield mock

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("paystack_sandbox", "0001_initial"),
+        ("paystack_sandbox", "0002_stripe_standin"),
     ]
 
     operations = [
