@@ -16,6 +16,10 @@ from ai_features.services.money import minor_units_parse, to_minor_units
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
+# The SDK logs each call at INFO, with Stripe's error message (it may quote the request or part
+# of a key), and the form it posts (the buyer's email) at DEBUG. Our own lines say what is
+# needed without them, so only its warnings pass, whatever LOG_LEVEL is.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 
