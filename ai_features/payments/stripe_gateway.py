@@ -90,7 +90,9 @@ class StripeService:
 
     def _call(self, method, *args, **kwargs) -> dict:
         try:
-            return method(*args, **kwargs).to_dict()
+            # for_json: the SDK makes Decimals of some fields (a session's
+            # currency_conversion.fx_rate), which a JSON column cannot store.
+            return method(*args, **kwargs).to_dict(for_json=True)
         except stripe.StripeError as exc:
             raise _typed(exc) from exc
 
