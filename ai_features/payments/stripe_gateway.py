@@ -211,16 +211,24 @@ class StripeGateway:
         return Checkout(url=str(session.get("url") or ""), checkout_id=str(session.get("id")))
 
     def verdict_fetch(self, *, purchase: AICreditPurchase) -> Verdict:
+        unknown = Verdict(
+            status=VerdictStatus.UNKNOWN,
+            reference=purchase.payment_reference,
+            amount_minor=None,
+            currency="",
+            gateway_status="not_found",
+            reason="Stripe has no checkout for this purchase.",
+        )
         if not purchase.checkout_session_id:  # the checkout never reached Stripe
-            return Verdict(
-                status=VerdictStatus.UNKNOWN,
-                reference=purchase.payment_reference,
-                amount_minor=None,
-                currency="",
-                gateway_status="not_found",
-                reason="Stripe has no checkout for this purchase.",
+            return unknown
+        try:
+            session = StripeService().checkout_session_retrieve(
+                session_id=purchase.checkout_session_id
             )
-        session = StripeService().checkout_session_retrieve(session_id=purchase.checkout_session_id)
+        except StripeNotFound:
+            # Not an outage (made with the other mode's key, say): like Paystack's 404, the
+            # purchase waits, and reconciliation fails it once it is a day old.
+            return unknown
         return session_verdict(session)
 
     def webhook_read(self, *, raw_body: bytes, headers) -> WebhookDelivery:
