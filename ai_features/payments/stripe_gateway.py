@@ -2,6 +2,7 @@
 STRIPE_API_BASE, and the gateway interface over it. Card payments in STRIPE_CURRENCY through
 Stripe Checkout; fulfilled by the signed `checkout.session.*` webhooks and by verify."""
 
+import contextlib
 import json
 import logging
 
@@ -106,6 +107,9 @@ class StripeService:
     def checkout_session_retrieve(self, *, session_id: str) -> dict:
         return self._call(self._client.v1.checkout.sessions.retrieve, session_id)
 
+    def checkout_session_expire(self, *, session_id: str) -> dict:
+        return self._call(self._client.v1.checkout.sessions.expire, session_id)
+
     def product_create(self, *, params: dict) -> dict:
         return self._call(self._client.v1.products.create, params=params)
 
@@ -169,46 +173,65 @@ class StripeGateway:
         cancel_url: str,
         channels: list[str] | None,
     ) -> Checkout:
-        package = purchase.package
         price_id = (
-            CreditPackage.objects.filter(code=package)
+            CreditPackage.objects.filter(code=purchase.package)
             .values_list("stripe_price_id", flat=True)
             .first()
-        )
-        line = (
-            {"price": price_id, "quantity": 1}
-            if price_id
-            else {
-                "quantity": 1,
-                "price_data": {
-                    "currency": purchase.currency.lower(),
-                    "unit_amount": to_minor_units(purchase.total_amount),
-                    "product_data": {"name": f"AI credits: {package}"},
-                },
-            }
         )
         ids = {
             "purchase_id": str(purchase.pk),
             "business_id": str(purchase.business_id),
             "reference": purchase.payment_reference,
         }
-        session = StripeService().checkout_session_create(
-            params={
-                "mode": "payment",
-                "line_items": [line],
-                "client_reference_id": purchase.payment_reference,
-                "customer_email": email or None,
-                "success_url": return_url,
-                "cancel_url": cancel_url,
-                "metadata": ids,
-                # Refunds name the charge and its payment intent, not the session.
-                "payment_intent_data": {"metadata": ids},
+        params = {
+            "mode": "payment",
+            "client_reference_id": purchase.payment_reference,
+            "customer_email": email or None,
+            "success_url": return_url,
+            "cancel_url": cancel_url,
+            "metadata": ids,
+            # Refunds name the charge and its payment intent, not the session.
+            "payment_intent_data": {"metadata": ids},
+        }
+        service = StripeService()
+        # Stripe keeps the first answer per key for 24 hours: a retried request for the same
+        # purchase can never open a second checkout.
+        key = f"checkout-session:{purchase.payment_reference}"
+        if price_id:
+            line = {"price": price_id, "quantity": 1}
+            session = service.checkout_session_create(
+                params={**params, "line_items": [line]}, idempotency_key=key
+            )
+            if _charges_the_purchase(session, purchase):
+                return _checkout(session)
+            # The Price charges another amount than the one we credit (the package's Stripe
+            # price was changed in the admin without syncing the catalogue): a payment would
+            # be rejected as a mismatch after the money was taken. Close that checkout and
+            # charge the package's own price instead.
+            logger.error(
+                "stripe price does not charge the package price package=%s price_id=%s "
+                "charges=%s %s expected=%s %s: run setup_stripe_credit_products",
+                purchase.package,
+                loggable(price_id, limit=100),
+                loggable(session.get("amount_total"), limit=20),
+                loggable(session.get("currency"), limit=10),
+                to_minor_units(purchase.total_amount),
+                purchase.currency.lower(),
+            )
+            _expire_quietly(service, session_id=str(session.get("id") or ""))
+            key += ":price-data"
+        line = {
+            "quantity": 1,
+            "price_data": {
+                "currency": purchase.currency.lower(),
+                "unit_amount": to_minor_units(purchase.total_amount),
+                "product_data": {"name": f"AI credits: {purchase.package}"},
             },
-            # Stripe keeps the first answer per key for 24 hours: a retried request for the
-            # same purchase can never open a second checkout.
-            idempotency_key=f"checkout-session:{purchase.payment_reference}",
+        }
+        session = service.checkout_session_create(
+            params={**params, "line_items": [line]}, idempotency_key=key
         )
-        return Checkout(url=str(session.get("url") or ""), checkout_id=str(session.get("id")))
+        return _checkout(session)
 
     def verdict_fetch(self, *, purchase: AICreditPurchase) -> Verdict:
         unknown = Verdict(
@@ -274,6 +297,26 @@ def signature_valid(*, raw_body: bytes, header: str | None) -> bool:
     except (UnicodeDecodeError, stripe.SignatureVerificationError):
         return False
     return True
+
+
+def _checkout(session: dict) -> Checkout:
+    return Checkout(url=str(session.get("url") or ""), checkout_id=str(session.get("id") or ""))
+
+
+def _charges_the_purchase(session: dict, purchase: AICreditPurchase) -> bool:
+    """Whether a new Checkout Session asks for exactly what fulfilment will expect."""
+    return (
+        session.get("amount_total") == to_minor_units(purchase.total_amount)
+        and str(session.get("currency") or "").upper() == purchase.currency
+    )
+
+
+def _expire_quietly(service: "StripeService", *, session_id: str) -> None:
+    """Close a checkout nobody was sent to; if that fails it expires unpaid by itself."""
+    if not session_id:
+        return
+    with contextlib.suppress(StripeError):  # logged by _typed
+        service.checkout_session_expire(session_id=session_id)
 
 
 def _named(raw_body: bytes) -> dict:
