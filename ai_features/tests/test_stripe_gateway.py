@@ -105,14 +105,69 @@ def test_what_is_sent_to_stripe_without_a_stripe_price_id(api, business, stripe_
 
 def test_a_package_with_a_stripe_price_id_is_sold_at_that_price(api, stripe_api):
     stripe_priced("value", "6.50", price_id=PRICE_ID)
-    stripe_api.create_ok()
+    session = stripe_api.create_ok(amount_total=650, amount_subtotal=650)
 
-    assert buy(api).status_code == 201
+    response = buy(api)
 
+    assert response.status_code == 201 and response.json()["session_id"] == session["id"]
     sent = stripe_api.sent_form()
     assert sent["line_items[0][price]"] == PRICE_ID
     assert sent["line_items[0][quantity]"] == "1"
     assert not any("price_data" in key for key in sent)
+    assert len(stripe_api.mock.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "charged", [{"amount_total": 2198}, {"currency": "eur"}], ids=["amount", "currency"]
+)
+def test_a_stripe_price_that_charges_another_amount_is_not_offered_to_the_payer(
+    api, stripe_api, caplog, charged
+):
+    """Regression: a package's Stripe price changed in the admin kept its old Price id, so the
+    payer was charged the old amount, and the payment was then failed as a mismatch: money
+    taken, no credits. That checkout is now expired and the package's own price charged."""
+    stripe_priced("value", "6.50", price_id=PRICE_ID)
+    stale = stripe_json("checkout_session.created.json")
+    stale.update({"id": "cs_test_stale_price", "amount_total": 650, "currency": "usd", **charged})
+    right = stripe_json("checkout_session.created.json")
+    right.update(id="cs_test_price_data", amount_total=650, currency="usd")
+    stripe_api.mock.post(f"{stripe_api.base}/v1/checkout/sessions", json=stale)
+    stripe_api.mock.post(f"{stripe_api.base}/v1/checkout/sessions", json=right)
+    expire = stripe_api.mock.post(
+        f"{stripe_api.base}/v1/checkout/sessions/cs_test_stale_price/expire",
+        json={**stale, "status": "expired"},
+    )
+
+    response = buy(api)
+
+    assert response.status_code == 201 and response.json()["session_id"] == "cs_test_price_data"
+    assert expire.call_count == 1
+    first, second = stripe_api.sent_form(0), stripe_api.sent_form(-1)
+    assert first["line_items[0][price]"] == PRICE_ID
+    assert second["line_items[0][price_data][unit_amount]"] == "650"
+    assert "line_items[0][price]" not in second
+    reference = AICreditPurchase.objects.get().payment_reference
+    keys = [c.request.headers["Idempotency-Key"] for c in stripe_api.calls_to("/v1/checkout")]
+    assert keys[0] == f"checkout-session:{reference}"
+    assert keys[-1] == f"checkout-session:{reference}:price-data"
+    assert AICreditPurchase.objects.get().checkout_session_id == "cs_test_price_data"
+    assert "stripe price does not charge the package price" in caplog.text
+
+
+def test_a_failed_expiry_of_the_stale_checkout_does_not_stop_the_purchase(api, stripe_api):
+    stripe_priced("value", "6.50", price_id=PRICE_ID)
+    stale = stripe_json("checkout_session.created.json")
+    stale.update(id="cs_test_stale_price", amount_total=2198)
+    right = {**stale, "id": "cs_test_price_data", "amount_total": 650}
+    stripe_api.mock.post(f"{stripe_api.base}/v1/checkout/sessions", json=stale)
+    stripe_api.mock.post(f"{stripe_api.base}/v1/checkout/sessions", json=right)
+    stripe_api.mock.post(
+        f"{stripe_api.base}/v1/checkout/sessions/cs_test_stale_price/expire", status=500, json={}
+    )
+
+    response = buy(api)
+
+    assert response.status_code == 201 and response.json()["session_id"] == "cs_test_price_data"
 
 
 def test_allowed_success_and_cancel_urls_are_passed_on_as_given(api, stripe_api, settings):
