@@ -95,6 +95,10 @@ def _stripe_session_event(session: dict, *, failed_reason: str = "") -> tuple[st
         return Result.UNKNOWN_REFERENCE, "No purchase has this client_reference_id."
     if problem := _amount_problem(session.get("amount_total")):
         return Result.REJECTED, problem
+    if failed_reason and session.get("id") != purchase.checkout_session_id:
+        # Only the purchase's own checkout can fail it. One replaced before anyone was sent to
+        # it (a stale Price, see checkout_start) expires unpaid while the payer uses the new one.
+        return Result.RECORDED, "Not the purchase's current checkout: nothing changed."
     verdict = session_verdict(session, failed_reason=failed_reason)
     settled = purchase_fulfil(purchase_id=purchase.pk, verdict=verdict, source="webhook")
     return SETTLED_TO_RESULT[settled.outcome], settled.message

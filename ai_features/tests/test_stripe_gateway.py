@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.payments.stripe_gateway import StripeService
+from ai_features.payments.stripe_gateway import StripeNotConfigured, StripeService
 from conftest import (
     STRIPE_ERROR_MESSAGE,
     STRIPE_TEST_KEY,
@@ -390,7 +390,7 @@ def test_a_successful_purchase_logs_neither_key_nor_buyer_email(api, user, strip
 def test_the_service_refuses_to_start_without_a_key(settings):
     settings.STRIPE_SECRET_KEY = ""
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(StripeNotConfigured) as caught:
         StripeService()
 
     assert caught.value.code == "payment_gateway_not_configured"

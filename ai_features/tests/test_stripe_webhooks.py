@@ -273,6 +273,28 @@ def test_a_failed_or_expired_checkout_fails_a_pending_purchase(
 
 
 @pytest.mark.parametrize(
+    "event_type", ["checkout.session.expired", "checkout.session.async_payment_failed"]
+)
+def test_the_failure_of_a_replaced_checkout_leaves_the_purchase_pending(
+    client, business, purchase, event_type
+):
+    """Regression: when a stale Price's checkout is expired and replaced (checkout_start), its
+    checkout.session.expired failed the purchase whose new checkout the payer was on; failed
+    with gateway_status expired/unpaid, reconciliation would never ask about it again."""
+    stale = session_event(
+        purchase, event_type, id="cs_test_replaced", status="expired", payment_status="unpaid"
+    )
+
+    response = deliver_stripe(client, stale)
+
+    assert response.status_code == 200 and response.json()["outcome"] == "recorded"
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "pending" and not purchase.failure_reason
+    paid = deliver_stripe(client, session_event(purchase, payment_status="paid"))
+    assert paid.json()["outcome"] == "credited"
+
+
+@pytest.mark.parametrize(
     ("event_type", "session"),
     [
         ("checkout.session.async_payment_failed", {"payment_status": "unpaid"}),
