@@ -62,7 +62,14 @@ def purchase_reconcile(*, purchase: AICreditPurchase, now: datetime | None = Non
         # Not completed yet: verify's answer is "failed", but the purchase is still pending,
         # and the cron's report must say so.
         outcome = Outcome.PENDING
-    if outcome != Outcome.CREDITED and purchase.purchased_at <= now - UNPAID_AFTER:
+    # A payment the gateway says is on its way (a Stripe delayed method such as a bank debit
+    # takes days) is not abandoned: it stays pending until the gateway settles it.
+    on_its_way = verdict.status == VerdictStatus.PENDING
+    if (
+        outcome != Outcome.CREDITED
+        and not on_its_way
+        and purchase.purchased_at <= now - UNPAID_AFTER
+    ):
         return _fail_if_still_pending(purchase_id=purchase.pk) or outcome
     return outcome
 
