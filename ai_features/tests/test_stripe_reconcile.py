@@ -101,6 +101,28 @@ def test_one_unpaid_after_24_hours_is_failed(business, stuck, stripe_api):
     assert outcome_of(out, old) == "failed"
 
 
+def test_a_delayed_payment_still_on_its_way_after_24_hours_is_not_abandoned(
+    business, stuck, stripe_api
+):
+    """Regression: a bank debit (complete/unpaid) takes days, but the 24-hour rule failed the
+    purchase as abandoned; had the success webhook then been lost, reconciliation (which asks
+    about declined purchases for 48 hours only) would never have credited it."""
+    old = aged(stuck, days=3)
+    stripe_api.retrieve(old, status="complete", payment_status="unpaid")
+
+    out = run()
+
+    old.refresh_from_db()
+    assert old.payment_status == "pending" and outcome_of(out, old) == "pending"
+    stripe_api.mock.replace(
+        "GET",
+        f"{stripe_api.base}/v1/checkout/sessions/{old.checkout_session_id}",
+        json=stripe_api.session(old, status="complete", payment_status="paid"),
+    )
+    assert outcome_of(run(), old) == "credited"
+    assert stored_balance(business) == Decimal("100.00")
+
+
 def test_one_whose_checkout_never_reached_stripe_waits_then_fails(
     business, stripe_api, stripe_settings
 ):
