@@ -453,10 +453,154 @@ class StripeStandIn:
     def calls_to(self, path):
         return [c for c in self.mock.calls if c.request.url.startswith(self.base + path)]
 
+    def create_error(self, *, status=None, body=None, exc=None):
+        """Checkout Session create failing: an HTTP error in Stripe's error shape, or a
+        network exception for `requests` to raise."""
+        return self._error("POST", f"{self.base}/v1/checkout/sessions", status, body, exc)
+
+    def retrieve_error(self, session_id, *, status=None, body=None, exc=None):
+        url = f"{self.base}/v1/checkout/sessions/{session_id}"
+        return self._error("GET", url, status, body, exc)
+
+    def _error(self, method, url, status, body, exc):
+        if exc is not None:
+            return self.mock.add(method, url, body=exc)
+        body = body or {"error": {"type": "api_error", "message": STRIPE_ERROR_MESSAGE}}
+        return self.mock.add(method, url, status=status or 500, json=body)
+
+    def sent_form(self, index=-1) -> dict:
+        """The form a Checkout Session create sent, decoded (one value per key)."""
+        from urllib.parse import parse_qsl
+
+        call = self.calls_to("/v1/checkout/sessions")[index]
+        return dict(parse_qsl(call.request.body, keep_blank_values=True))
+
 
 @pytest.fixture
-def stripe_api(stripe_settings):
+def stripe_api(stripe_settings, _stripe_retries_do_not_sleep):
     import responses
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield StripeStandIn(mock, stripe_settings.STRIPE_API_BASE)
+
+
+# A Stripe error message with something secret-looking in it: it must never reach our logs.
+STRIPE_ERROR_MESSAGE = "Something broke near sk_test_leaked_by_the_sdk_message"
+
+
+@pytest.fixture
+def _stripe_retries_do_not_sleep(monkeypatch):
+    """The SDK sleeps half a second or more before a retry; tests need not wait for it."""
+    import stripe
+
+    monkeypatch.setattr(stripe.RequestsClient, "_sleep_time_seconds", lambda self, n: 0)
+
+
+def stripe_priced(code="value", price="6.50", price_id="") -> None:
+    """Give a package a price in the Stripe currency (and a Stripe Price id, if given)."""
+    from ai_features.models import CreditPackage
+
+    CreditPackage.objects.filter(code=code).update(
+        stripe_price=Decimal(price), stripe_price_id=price_id
+    )
+
+
+def make_stripe_purchase(business, package="value", status="pending", **extra):
+    """A Stripe purchase as the purchase endpoint leaves it: priced in the Stripe currency by
+    the real quote code, with the Checkout Session id Stripe gave it."""
+    from ai_features.models import CreditPackage
+    from ai_features.payments.packages import purchase_quote
+    from ai_features.payments.purchases import purchase_create
+
+    if CreditPackage.objects.get(code=package).stripe_price is None:
+        stripe_priced(package)
+    quote = purchase_quote(package=package, gateway="stripe")
+    fields = {
+        "business": business,
+        "user": business.owner,
+        "gateway": "stripe",
+        "package": quote.package,
+        "amount_paid": quote.invoice.base_amount,
+        "total_tax": quote.invoice.total_tax,
+        "total_amount": quote.invoice.total_amount,
+        "currency": quote.invoice.currency,
+        "credits_purchased": quote.credits,
+        "bonus_credits": quote.bonus_credits,
+        "payment_method": "card",
+        "payment_status": status,
+        "checkout_session_id": f"cs_test_{next(_serial):04d}a11YYufWQzNY63zpQ6QSNRQhkUpVph",
+        "gateway_status": "initialized",
+        **extra,
+    }
+    return purchase_create(**fields)
+
+
+def stripe_event(event_type: str, data_object: dict, event_id: str | None = None) -> dict:
+    """The published `checkout.session.completed` envelope carrying another type and object."""
+    event = stripe_json("event.checkout.session.completed.json")
+    event.update(type=event_type, id=event_id or f"evt_test_{next(_serial):06d}")
+    event["data"] = {"object": data_object}
+    return event
+
+
+def session_event(purchase, event_type="checkout.session.completed", event_id=None, **changes):
+    """A checkout.session.* event as Stripe sends it (the published completed, paid one),
+    re-aimed at one of our purchases."""
+    from ai_features.services.money import to_minor_units
+
+    session = stripe_json("event.checkout.session.completed.json")["data"]["object"]
+    session.update(
+        id=purchase.checkout_session_id,
+        client_reference_id=purchase.payment_reference,
+        amount_total=to_minor_units(purchase.total_amount),
+        amount_subtotal=to_minor_units(purchase.total_amount),
+        currency=purchase.currency.lower(),
+        metadata={"purchase_id": str(purchase.pk), "reference": purchase.payment_reference},
+        status="complete",
+        payment_intent=f"pi_test_{purchase.pk:06d}",
+    )
+    session.update(changes)
+    return stripe_event(event_type, session, event_id)
+
+
+def charge_refunded_event(purchase, amount_refunded, event_id=None, **changes):
+    """`charge.refunded` with the current Charge shape (charge.json), re-aimed at a purchase."""
+    from ai_features.services.money import to_minor_units
+
+    charge = stripe_json("charge.json")
+    amount = to_minor_units(purchase.total_amount)
+    charge.update(
+        id=f"ch_test_{purchase.pk:06d}",
+        amount=amount,
+        amount_captured=amount,
+        amount_refunded=amount_refunded,
+        refunded=amount_refunded == amount,
+        currency=purchase.currency.lower(),
+        payment_intent=purchase.payment_intent_id or f"pi_test_{purchase.pk:06d}",
+        metadata={"purchase_id": str(purchase.pk), "reference": purchase.payment_reference},
+    )
+    charge.update(changes)
+    return stripe_event("charge.refunded", charge, event_id)
+
+
+def stripe_signature(raw: bytes, secret=STRIPE_WEBHOOK_TEST_SECRET, timestamp=None) -> str:
+    """A `Stripe-Signature` header for these bytes, made by the real SDK."""
+    import stripe
+
+    return stripe.WebhookSignature.generate_signature_header(
+        raw.decode(), secret, timestamp=timestamp
+    )
+
+
+def deliver_stripe(client, raw, signature="sign"):
+    """POST a body (bytes, or a dict to serialise) to the Stripe webhook, signed by default."""
+    if isinstance(raw, dict):
+        raw = json.dumps(raw).encode()
+    headers = {}
+    if signature == "sign":
+        signature = stripe_signature(raw)
+    if signature is not None:
+        headers["HTTP_STRIPE_SIGNATURE"] = signature
+    return client.generic(
+        "POST", "/ai/api/webhooks/stripe/", raw, content_type="application/json", **headers
+    )

@@ -51,13 +51,22 @@ def callback_url_resolve(callback_url: str | None) -> str:
     return return_url_checked(callback_url)
 
 
+def _stripe_default_cancel_url(*, reference: str) -> str:
+    """Where Stripe sends a payer who cancels, unless the request named a page."""
+    return (
+        f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe&cancelled=1&reference={reference}"
+    )
+
+
 def _stripe_return_urls(success_url: str | None, cancel_url: str | None) -> tuple[str, str]:
-    """Stripe's success and cancel URLs; `{CHECKOUT_SESSION_ID}` is Stripe's own placeholder
-    and REF (in the default cancel URL) becomes the purchase reference once there is one."""
+    """Stripe's success URL, and the cancel URL if one was given ("" for the default, which
+    names the purchase reference once there is one). `{CHECKOUT_SESSION_ID}` is Stripe's own
+    placeholder and reaches it as it is."""
     callback = f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe"
     success = success_url or callback + "&session_id={CHECKOUT_SESSION_ID}"
-    cancel = cancel_url or callback + "&cancelled=1&reference=REF"
-    return return_url_checked(success), return_url_checked(cancel)
+    # The default is checked too: FRONTEND_URL's host may be missing from the allow-list.
+    return_url_checked(cancel_url or _stripe_default_cancel_url(reference=""))
+    return return_url_checked(success), cancel_url or ""
 
 
 def purchase_start(
@@ -146,12 +155,15 @@ def _purchase_open(
         payment_method=method,
         callback_url=return_url,
     )
+    if gateway == Gateway.STRIPE and not cancel_url:
+        # Only the default cancel URL is ours to fill in: a given one goes as it is.
+        cancel_url = _stripe_default_cancel_url(reference=purchase.payment_reference)
     try:
         checkout = gateway_for(gateway).checkout_start(
             purchase=purchase,
             email=user.email or business.email or business.owner.email,
             return_url=return_url,
-            cancel_url=cancel_url.replace("REF", purchase.payment_reference),
+            cancel_url=cancel_url,
             channels=channels,
         )
     except GatewayError as exc:

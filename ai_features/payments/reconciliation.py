@@ -57,9 +57,21 @@ def purchase_reconcile(*, purchase: AICreditPurchase, now: datetime | None = Non
         settlement = Settlement(Outcome.PENDING, purchase)
     else:
         settlement = purchase_fulfil(purchase_id=purchase.pk, verdict=verdict, source="reconcile")
-    if settlement.outcome != Outcome.CREDITED and purchase.purchased_at <= now - UNPAID_AFTER:
-        return _fail_if_still_pending(purchase_id=purchase.pk) or settlement.outcome
-    return settlement.outcome
+    outcome = settlement.outcome
+    if outcome == Outcome.FAILED and settlement.purchase.payment_status == Status.PENDING:
+        # Not completed yet: verify's answer is "failed", but the purchase is still pending,
+        # and the cron's report must say so.
+        outcome = Outcome.PENDING
+    # A payment the gateway says is on its way (a Stripe delayed method such as a bank debit
+    # takes days) is not abandoned: it stays pending until the gateway settles it.
+    on_its_way = verdict.status == VerdictStatus.PENDING
+    if (
+        outcome != Outcome.CREDITED
+        and not on_its_way
+        and purchase.purchased_at <= now - UNPAID_AFTER
+    ):
+        return _fail_if_still_pending(purchase_id=purchase.pk) or outcome
+    return outcome
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 STRIPE_API_BASE, and the gateway interface over it. Card payments in STRIPE_CURRENCY through
 Stripe Checkout; fulfilled by the signed `checkout.session.*` webhooks and by verify."""
 
+import contextlib
 import json
 import logging
 
@@ -12,10 +13,15 @@ from django.conf import settings
 from ai_features.models import AICreditPurchase, CreditPackage
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
+from ai_features.payments.paystack import json_loads_finite
 from ai_features.services.money import minor_units_parse, to_minor_units
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
+# The SDK logs each call at INFO, with Stripe's error message (it may quote the request or part
+# of a key), and the form it posts (the buyer's email) at DEBUG. Our own lines say what is
+# needed without them, so only its warnings pass, whatever LOG_LEVEL is.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 
@@ -85,7 +91,9 @@ class StripeService:
 
     def _call(self, method, *args, **kwargs) -> dict:
         try:
-            return method(*args, **kwargs).to_dict()
+            # for_json: the SDK makes Decimals of some fields (a session's
+            # currency_conversion.fx_rate), which a JSON column cannot store.
+            return method(*args, **kwargs).to_dict(for_json=True)
         except stripe.StripeError as exc:
             raise _typed(exc) from exc
 
@@ -98,6 +106,9 @@ class StripeService:
 
     def checkout_session_retrieve(self, *, session_id: str) -> dict:
         return self._call(self._client.v1.checkout.sessions.retrieve, session_id)
+
+    def checkout_session_expire(self, *, session_id: str) -> dict:
+        return self._call(self._client.v1.checkout.sessions.expire, session_id)
 
     def product_create(self, *, params: dict) -> dict:
         return self._call(self._client.v1.products.create, params=params)
@@ -162,87 +173,150 @@ class StripeGateway:
         cancel_url: str,
         channels: list[str] | None,
     ) -> Checkout:
-        package = purchase.package
         price_id = (
-            CreditPackage.objects.filter(code=package)
+            CreditPackage.objects.filter(code=purchase.package)
             .values_list("stripe_price_id", flat=True)
             .first()
-        )
-        line = (
-            {"price": price_id, "quantity": 1}
-            if price_id
-            else {
-                "quantity": 1,
-                "price_data": {
-                    "currency": purchase.currency.lower(),
-                    "unit_amount": to_minor_units(purchase.total_amount),
-                    "product_data": {"name": f"AI credits: {package}"},
-                },
-            }
         )
         ids = {
             "purchase_id": str(purchase.pk),
             "business_id": str(purchase.business_id),
             "reference": purchase.payment_reference,
         }
-        session = StripeService().checkout_session_create(
-            params={
-                "mode": "payment",
-                "line_items": [line],
-                "client_reference_id": purchase.payment_reference,
-                "customer_email": email or None,
-                "success_url": return_url,
-                "cancel_url": cancel_url,
-                "metadata": ids,
-                # Refunds name the charge and its payment intent, not the session.
-                "payment_intent_data": {"metadata": ids},
+        params = {
+            "mode": "payment",
+            "client_reference_id": purchase.payment_reference,
+            "customer_email": email or None,
+            "success_url": return_url,
+            "cancel_url": cancel_url,
+            "metadata": ids,
+            # Refunds name the charge and its payment intent, not the session.
+            "payment_intent_data": {"metadata": ids},
+        }
+        service = StripeService()
+        # Stripe keeps the first answer per key for 24 hours: a retried request for the same
+        # purchase can never open a second checkout.
+        key = f"checkout-session:{purchase.payment_reference}"
+        if price_id:
+            line = {"price": price_id, "quantity": 1}
+            session = service.checkout_session_create(
+                params={**params, "line_items": [line]}, idempotency_key=key
+            )
+            if _charges_the_purchase(session, purchase):
+                return _checkout(session)
+            # The Price charges another amount than the one we credit (the package's Stripe
+            # price was changed in the admin without syncing the catalogue): a payment would
+            # be rejected as a mismatch after the money was taken. Close that checkout and
+            # charge the package's own price instead.
+            logger.error(
+                "stripe price does not charge the package price package=%s price_id=%s "
+                "charges=%s %s expected=%s %s: run setup_stripe_credit_products",
+                purchase.package,
+                loggable(price_id, limit=100),
+                loggable(session.get("amount_total"), limit=20),
+                loggable(session.get("currency"), limit=10),
+                to_minor_units(purchase.total_amount),
+                purchase.currency.lower(),
+            )
+            _expire_quietly(service, session_id=str(session.get("id") or ""))
+            key += ":price-data"
+        line = {
+            "quantity": 1,
+            "price_data": {
+                "currency": purchase.currency.lower(),
+                "unit_amount": to_minor_units(purchase.total_amount),
+                "product_data": {"name": f"AI credits: {purchase.package}"},
             },
-            # Stripe keeps the first answer per key for 24 hours: a retried request for the
-            # same purchase can never open a second checkout.
-            idempotency_key=f"checkout-session:{purchase.payment_reference}",
+        }
+        session = service.checkout_session_create(
+            params={**params, "line_items": [line]}, idempotency_key=key
         )
-        return Checkout(url=str(session.get("url") or ""), checkout_id=str(session.get("id")))
+        return _checkout(session)
 
     def verdict_fetch(self, *, purchase: AICreditPurchase) -> Verdict:
+        unknown = Verdict(
+            status=VerdictStatus.UNKNOWN,
+            reference=purchase.payment_reference,
+            amount_minor=None,
+            currency="",
+            gateway_status="not_found",
+            reason="Stripe has no checkout for this purchase.",
+        )
         if not purchase.checkout_session_id:  # the checkout never reached Stripe
-            return Verdict(
-                status=VerdictStatus.UNKNOWN,
-                reference=purchase.payment_reference,
-                amount_minor=None,
-                currency="",
-                gateway_status="not_found",
-                reason="Stripe has no checkout for this purchase.",
+            return unknown
+        try:
+            session = StripeService().checkout_session_retrieve(
+                session_id=purchase.checkout_session_id
             )
-        session = StripeService().checkout_session_retrieve(session_id=purchase.checkout_session_id)
+        except StripeNotFound:
+            # Not an outage (made with the other mode's key, say): like Paystack's 404, the
+            # purchase waits, and reconciliation fails it once it is a day old.
+            return unknown
         return session_verdict(session)
 
     def webhook_read(self, *, raw_body: bytes, headers) -> WebhookDelivery:
-        secret = settings.STRIPE_WEBHOOK_SECRET
-        signature = headers.get("Stripe-Signature")
-        try:
-            if not secret or not signature:
-                raise stripe.SignatureVerificationError("unsigned", signature)
-            event = stripe.Webhook.construct_event(
-                raw_body, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
-            )
-        except stripe.SignatureVerificationError:
+        if not signature_valid(raw_body=raw_body, header=headers.get("Stripe-Signature")):
             return WebhookDelivery(signed=False, **_named(raw_body))
+        try:
+            # Read here rather than by the SDK's construct_event: NaN and the like stay text
+            # (a JSON column refuses them), and the event is plain dicts, not StripeObjects.
+            payload = json_loads_finite(raw_body)
         except ValueError:  # signed, but not JSON
             return WebhookDelivery(signed=True)
-        payload = event.to_dict()
-        data = (payload.get("data") or {}).get("object")
+        if not isinstance(payload, dict):
+            return WebhookDelivery(signed=True)
+        data = (payload.get("data") if isinstance(payload.get("data"), dict) else {}).get("object")
         if not isinstance(data, dict):
             return WebhookDelivery(signed=True, event=str(payload.get("type") or ""))
-        reference = data.get("client_reference_id") or (data.get("metadata") or {}).get(
-            "reference", ""
-        )
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        reference = data.get("client_reference_id") or metadata.get("reference") or ""
         return WebhookDelivery(
             signed=True,
             event=str(payload.get("type") or ""),
             event_id=str(payload.get("id") or ""),
-            reference=str(reference or ""),
+            reference=str(reference),
             data=data,
         )
+
+
+def signature_valid(*, raw_body: bytes, header: str | None) -> bool:
+    """Whether Stripe signed these exact bytes with STRIPE_WEBHOOK_SECRET in the last 300 s
+    (any `v1` of the header may match: a rolled secret stays valid a while)."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret or not header:
+        return False
+    # The SDK decodes the body as UTF-8 and compares with hmac.compare_digest, which raises on
+    # a non-ASCII str: bytes Stripe cannot have signed are refused here, not by an exception.
+    if not header.isascii():
+        return False
+    try:
+        body = raw_body.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            body, header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
+    except (UnicodeDecodeError, stripe.SignatureVerificationError):
+        return False
+    return True
+
+
+def _checkout(session: dict) -> Checkout:
+    return Checkout(url=str(session.get("url") or ""), checkout_id=str(session.get("id") or ""))
+
+
+def _charges_the_purchase(session: dict, purchase: AICreditPurchase) -> bool:
+    """Whether a new Checkout Session asks for exactly what fulfilment will expect."""
+    return (
+        session.get("amount_total") == to_minor_units(purchase.total_amount)
+        and str(session.get("currency") or "").upper() == purchase.currency
+    )
+
+
+def _expire_quietly(service: "StripeService", *, session_id: str) -> None:
+    """Close a checkout nobody was sent to; if that fails it expires unpaid by itself."""
+    if not session_id:
+        return
+    with contextlib.suppress(StripeError):  # logged by _typed
+        service.checkout_session_expire(session_id=session_id)
 
 
 def _named(raw_body: bytes) -> dict:

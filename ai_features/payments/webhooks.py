@@ -86,17 +86,19 @@ def _refunded(refund) -> tuple[str, str]:
 # --- Stripe -----------------------------------------------------------------------------------
 
 
-def _stripe_purchase_of_session(session: dict) -> AICreditPurchase | None:
-    reference = str(session.get("client_reference_id") or "")
-    return _purchase(payment_reference=reference, gateway="stripe") or _purchase(
-        checkout_session_id=str(session.get("id") or ""), gateway="stripe"
-    )
-
-
 def _stripe_session_event(session: dict, *, failed_reason: str = "") -> tuple[str, str]:
-    purchase = _stripe_purchase_of_session(session)
+    # By client_reference_id alone: it is the reference the verdict is checked against, so a
+    # session naming no purchase of ours must not settle one found another way.
+    reference = str(session.get("client_reference_id") or "")
+    purchase = _purchase(payment_reference=reference, gateway="stripe")
     if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this client_reference_id or session."
+        return Result.UNKNOWN_REFERENCE, "No purchase has this client_reference_id."
+    if problem := _amount_problem(session.get("amount_total")):
+        return Result.REJECTED, problem
+    if failed_reason and session.get("id") != purchase.checkout_session_id:
+        # Only the purchase's own checkout can fail it. One replaced before anyone was sent to
+        # it (a stale Price, see checkout_start) expires unpaid while the payer uses the new one.
+        return Result.RECORDED, "Not the purchase's current checkout: nothing changed."
     verdict = session_verdict(session, failed_reason=failed_reason)
     settled = purchase_fulfil(purchase_id=purchase.pk, verdict=verdict, source="webhook")
     return SETTLED_TO_RESULT[settled.outcome], settled.message
