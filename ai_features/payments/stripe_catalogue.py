@@ -97,12 +97,13 @@ def stripe_prices_set(*, prices: dict[str, Decimal]) -> None:
 
 def stripe_prices_fill(*, prices: dict[str, Decimal]) -> list[str]:
     """Give the packages among `prices` that have no Stripe price that price; their codes."""
+    unpriced = CreditPackage.objects.filter(code__in=prices, stripe_price__isnull=True)
     filled = []
-    for package in CreditPackage.objects.filter(code__in=prices, stripe_price__isnull=True):
+    for package in unpriced.order_by("display_order", "id"):
         package.stripe_price = prices[package.code]
         package.save(update_fields=["stripe_price"])
         filled.append(package.code)
-    return sorted(filled)
+    return filled
 
 
 def catalogue_sync(
