@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 
 from ai_features.models import CreditPackage
 from ai_features.payments.stripe_gateway import StripeError, StripeNotFound, StripeService
@@ -87,14 +86,6 @@ def _prices_checked(prices: dict[str, Decimal]) -> None:
         )
 
 
-def stripe_prices_set(*, prices: dict[str, Decimal]) -> None:
-    """Set these active packages' prices in STRIPE_CURRENCY, all or none."""
-    _prices_checked(prices)
-    with transaction.atomic():
-        for code, amount in prices.items():
-            CreditPackage.objects.filter(code=code, is_active=True).update(stripe_price=amount)
-
-
 def stripe_prices_fill(*, prices: dict[str, Decimal]) -> list[str]:
     """Give the packages among `prices` that have no Stripe price that price; their codes."""
     unpriced = CreditPackage.objects.filter(code__in=prices, stripe_price__isnull=True)
@@ -109,21 +100,23 @@ def stripe_prices_fill(*, prices: dict[str, Decimal]) -> list[str]:
 def catalogue_sync(
     *, service: StripeService, prices: dict[str, Decimal] | None = None, dry_run: bool = False
 ) -> list[PackageSync]:
-    """Sync every active package that has a Stripe price, after setting `prices` (in a dry run
-    only in memory: nothing is written at Stripe or here)."""
+    """Sync every active package that has a Stripe price, after giving the packages in `prices`
+    those prices (a dry run writes nothing, at Stripe or here).
+
+    A new price is saved with the price id that charges it, never before: checkout sells the
+    stored id, and verify refuses a payment whose amount is not the package's."""
     prices = prices or {}
     _prices_checked(prices)
-    if prices and not dry_run:
-        stripe_prices_set(prices=prices)
     packages = list(CreditPackage.objects.filter(is_active=True).order_by("display_order", "id"))
     done: list[PackageSync] = []
     for package in packages:
-        if dry_run and package.code in prices:
-            package.stripe_price = prices[package.code]
-        if package.stripe_price is None:
+        amount = prices.get(package.code, package.stripe_price)
+        if amount is None:
             continue
         try:
-            done.append(_package_sync(service=service, package=package, dry_run=dry_run))
+            done.append(
+                _package_sync(service=service, package=package, amount=amount, dry_run=dry_run)
+            )
         except StripeError as exc:
             raise CatalogueSyncFailed(package=package.code, error=exc, done=done) from exc
     return done
@@ -146,17 +139,19 @@ def _found(fetch, **ids) -> dict | None:
         return None
 
 
-def _ids_save(package: CreditPackage, **ids) -> None:
-    # Only the id columns: an admin may be editing the package's other fields meanwhile.
-    CreditPackage.objects.filter(pk=package.pk).update(**ids)
-    for name, value in ids.items():
+def _fields_save(package: CreditPackage, **fields) -> None:
+    """Save those of `fields` that changed, and only them: an admin may be editing the rest."""
+    changed = {name: value for name, value in fields.items() if getattr(package, name) != value}
+    if changed:
+        CreditPackage.objects.filter(pk=package.pk).update(**changed)
+    for name, value in changed.items():
         setattr(package, name, value)
 
 
-def _package_sync(*, service: StripeService, package: CreditPackage, dry_run: bool) -> PackageSync:
-    result = PackageSync(
-        code=package.code, amount=package.stripe_price, currency=settings.STRIPE_CURRENCY
-    )
+def _package_sync(
+    *, service: StripeService, package: CreditPackage, amount: Decimal, dry_run: bool
+) -> PackageSync:
+    result = PackageSync(code=package.code, amount=amount, currency=settings.STRIPE_CURRENCY)
     price = _price_current(service=service, package=package)
     product_id = _product_sync(
         service=service, package=package, result=result, dry_run=dry_run, price=price
@@ -164,6 +159,7 @@ def _package_sync(*, service: StripeService, package: CreditPackage, dry_run: bo
     _price_sync(
         service=service,
         package=package,
+        amount=amount,
         result=result,
         dry_run=dry_run,
         product_id=product_id,
@@ -209,8 +205,8 @@ def _product_sync(
             if not dry_run:
                 product = service.product_update(product_id=product["id"], params=changes)
     result.product_id = product["id"]
-    if not dry_run and package.stripe_product_id != product["id"]:
-        _ids_save(package, stripe_product_id=product["id"])
+    if not dry_run:
+        _fields_save(package, stripe_product_id=product["id"])
     return product["id"]
 
 
@@ -232,6 +228,7 @@ def _price_sync(
     *,
     service,
     package: CreditPackage,
+    amount: Decimal,
     result: PackageSync,
     dry_run: bool,
     product_id: str,
@@ -244,7 +241,7 @@ def _price_sync(
     fits = (
         price is not None
         and price.get("product") == product_id
-        and price.get("unit_amount") == to_minor_units(package.stripe_price)
+        and price.get("unit_amount") == to_minor_units(amount)
         and price.get("currency") == settings.STRIPE_CURRENCY.lower()
         and price.get("active") is True
     )
@@ -263,7 +260,7 @@ def _price_sync(
                 params={
                     "product": product_id,
                     "currency": settings.STRIPE_CURRENCY.lower(),
-                    "unit_amount": to_minor_units(package.stripe_price),
+                    "unit_amount": to_minor_units(amount),
                     "lookup_key": key,
                     # Moves the key off the old price in the same call: never two, never none.
                     "transfer_lookup_key": True,
@@ -272,8 +269,8 @@ def _price_sync(
             )
             price_id = created["id"]
     result.price_id = price_id
-    if not dry_run and package.stripe_price_id != price_id:
-        _ids_save(package, stripe_price_id=price_id)
+    if not dry_run:  # the amount with the id that charges it, in one write
+        _fields_save(package, stripe_price=amount, stripe_price_id=price_id)
     for stale in _prices_stale(service=service, product_id=product_id, keep=price_id, old=price):
         result.actions.append(f"archive {stale}")
         if not dry_run:

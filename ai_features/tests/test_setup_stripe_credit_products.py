@@ -238,7 +238,7 @@ def test_a_gateway_error_keeps_what_was_synced_and_a_rerun_finishes_without_dupl
 
     message = str(failed.value)
     assert "Stripe failed while syncing package 'value'" in message
-    assert "returned an error" in message and "run the command again" in message
+    assert "returned an error" in message and "Run the command again" in message
     assert package("starter").stripe_price_id and package("starter").stripe_product_id
     assert package("value").stripe_product_id and package("value").stripe_price_id == ""
     assert package("premium").stripe_product_id == ""
@@ -250,6 +250,31 @@ def test_a_gateway_error_keeps_what_was_synced_and_a_rerun_finishes_without_dupl
     assert rows(again)["starter"][-1] == "unchanged"
     assert rows(again)["value"][-1] == "create price"
     assert rows(again)["premium"][-1] == "create product, create price"
+
+
+def test_a_new_price_is_saved_only_with_the_stripe_price_that_charges_it(stripe):
+    run()
+    old = package("value").stripe_price_id
+    stripe.fail_when = lambda method, path: method.lower() == "post" and path == "/v1/prices"
+
+    with pytest.raises(CommandError, match="with the same --price"):
+        run("--price", "value=7")
+
+    # Checkout sells the stored price id: the package still says what that price charges.
+    assert (package("value").stripe_price, package("value").stripe_price_id) == (
+        Decimal("6.50"),
+        old,
+    )
+    assert StripeSandboxPrice.objects.get(stripe_id=old).active
+    stripe.fail_when = lambda method, path: False
+
+    run("--price", "value=7")
+
+    assert package("value").stripe_price == Decimal("7.00")
+    assert (
+        StripeSandboxPrice.objects.get(stripe_id=package("value").stripe_price_id).unit_amount
+        == 700
+    )
 
 
 def test_refused_credentials_are_a_clear_error_and_nothing_is_saved(stripe, settings):

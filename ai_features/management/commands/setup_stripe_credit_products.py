@@ -25,8 +25,8 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="CODE=AMOUNT",
-            help="First set this package's price in STRIPE_CURRENCY (repeatable), e.g. "
-            "--price starter=2.50.",
+            help="Set this package's price in STRIPE_CURRENCY (repeatable), e.g. --price "
+            "starter=2.50; saved with the Stripe price that charges it.",
         )
         parser.add_argument(
             "--dry-run",
@@ -50,7 +50,8 @@ class Command(BaseCommand):
             if exc.done:
                 self._table(exc.done, dry_run=dry_run)
             raise CommandError(
-                f"{exc} Packages synced before it are saved; run the command again to finish."
+                f"{exc} Packages synced before it are saved; it and those after it keep their "
+                "old price. Run the command again (with the same --price, if any) to finish."
             ) from exc
         self._table(synced, dry_run=dry_run)
         off = packages_off_stripe()
