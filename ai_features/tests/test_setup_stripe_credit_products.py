@@ -198,6 +198,21 @@ def test_dry_run_prints_the_plan_and_changes_nothing(stripe):
     assert "Dry run: 3 of 3 would change; nothing changed." in out
 
 
+def test_dry_run_plans_a_package_that_price_would_put_on_sale(stripe):
+    CreditPackage.objects.filter(code="premium").update(stripe_price=None)
+
+    out = run("--dry-run", "--price", "premium=15")
+
+    assert rows(out)["premium"][1:] == [
+        "15.00 USD",
+        "(new)",
+        "(new)",
+        "create product, create price",
+    ]
+    assert "Not sold through Stripe" not in out
+    assert package("premium").stripe_price is None
+
+
 def test_dry_run_after_a_sync_shows_a_replacement_without_making_it(stripe):
     run()
     old = package("premium").stripe_price_id

@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 "old price. Run the command again (with the same --price, if any) to finish."
             ) from exc
         self._table(synced, dry_run=dry_run)
-        off = packages_off_stripe()
+        off = [code for code in packages_off_stripe() if code not in {r.code for r in synced}]
         if off:
             self.stdout.write(f"Not sold through Stripe (no Stripe price): {', '.join(off)}.")
         changed = sum(1 for row in synced if row.actions)
