@@ -1,5 +1,6 @@
 """A live server for the browser test: `runserver` in its own process on a fresh SQLite file,
-with the Paystack sandbox and the AI provider stand-in on, exactly as `make run` starts them."""
+with the Paystack sandbox, the Stripe stand-in and the AI provider stand-in on, set up by
+`setup_demo` and started exactly as `make run` starts them."""
 
 import os
 import shutil
@@ -36,12 +37,9 @@ def live_app(tmp_path_factory):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
-    # AI_ too: a developer's real provider key must never reach the test (nor their prices).
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PAYSTACK_", "DATABASE_", "PYTEST", "THROTTLE_", "AI_"))
-    }
+    # AI_ and STRIPE_ too: a developer's real keys must never reach the test (nor their prices).
+    outer = ("DJANGO_", "PAYSTACK_", "STRIPE_", "DATABASE_", "PYTEST", "THROTTLE_", "AI_")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(outer)}
     env.update(
         DJANGO_SETTINGS_MODULE="pos.settings",
         DEBUG="true",
@@ -51,6 +49,11 @@ def live_app(tmp_path_factory):
         PAYSTACK_PUBLIC_KEY="pk_test_e2e_sandbox",
         PAYSTACK_BASE_URL=f"{base}/sandbox/paystack",
         PAYSTACK_SANDBOX_WEBHOOK_URL=f"{base}/ai/api/webhooks/paystack/",
+        # The Stripe stand-in, as `make run` points the app at it.
+        STRIPE_SECRET_KEY="sk_test_e2e",
+        STRIPE_WEBHOOK_SECRET="whsec_e2e",
+        STRIPE_API_BASE=f"{base}/sandbox/stripe",
+        STRIPE_SANDBOX_WEBHOOK_URL=f"{base}/ai/api/webhooks/stripe/",
         # The sandbox's stand-in answers the AI provider's API, deterministically.
         AI_PROVIDER_BASE_URL=f"{base}/sandbox/openai/v1",
         AI_PROVIDER_API_KEY="sk-sandbox-e2e",
@@ -61,9 +64,9 @@ def live_app(tmp_path_factory):
         CORS_ALLOWED_ORIGINS=base,
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(
-        [*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True, timeout=120
-    )
+    for step in (["migrate", "--noinput", "-v0"], ["setup_demo", "--base-url", base]):
+        # setup_demo gives the packages USD prices and syncs them to the Stripe stand-in.
+        subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, timeout=120)
     log = open(database.with_suffix(".log"), "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],

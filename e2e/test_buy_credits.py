@@ -88,3 +88,62 @@ def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts
         for p in api(base, token, "/ai/api/credits/purchases/").json()["results"]
     ]
     assert statuses == ["failed", "completed"]
+
+
+def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, page, artifacts):
+    base, database = live_app
+    page.goto(f"{base}/demo/")
+    page.fill("#reg-username", "esi")
+    page.fill("#reg-email", "esi@example.com")
+    page.fill("#reg-password", "kente-cloth-42")
+    page.fill("#reg-business", "Esi's Fabrics")
+    page.locator("#register-form button[type=submit]").click()
+    token = wait_until(lambda: page.evaluate("localStorage.getItem('aiCreditsToken')"))
+    value = next(
+        p for p in api(base, token, "/ai/api/credits/packages/").json() if p["code"] == "value"
+    )
+    before = api(base, token, "/ai/api/credits/balance/").json()["balance"]
+
+    # setup_demo gave the value pack a USD price and synced it to the Stripe stand-in.
+    card = page.locator("#package-value")
+    card.locator("text=or USD 6.50 by card").wait_for()
+    page.locator("#buy-section").screenshot(path=str(artifacts / "e2e-stripe-buy.png"))
+    page.click("#buy-value-stripe")
+    page.locator("#invoice-next a").click()  # rather than wait for the automatic redirect
+    page.wait_for_url(re.compile(r"/sandbox/stripe/checkout/cs_test_"))
+    checkout = page.content()
+    assert "USD 6.50" in checkout and "Value × 1" in checkout  # the synced product and price
+    page.screenshot(path=str(artifacts / "e2e-stripe-checkout.png"), full_page=True)
+    page.click("#pay")
+
+    # Back on the demo page, which verifies by the session id.
+    page.wait_for_url(re.compile(r"/demo/payment/callback\?gateway=stripe&session_id=cs_test_"))
+    result = page.locator(
+        "#verify-result[data-status=success], #verify-result[data-status=already]"
+    )
+    result.wait_for()
+    assert "100.00 credits" in result.inner_text()
+    page.click("#back-link")
+    expected = before + value["total_credits"]
+    page.locator(f"#balance-amount:text-is('{expected:.2f} credits')").wait_for()
+
+    # The signed checkout.session.completed webhook arrives too; credited exactly once.
+    (bought,) = api(base, token, "/ai/api/credits/purchases/").json()["results"]
+    assert (bought["currency"], bought["total_amount"], bought["total_tax"]) == ("USD", 6.5, 0)
+    assert bought["payment_status"] == "completed"
+    outcomes = wait_until(lambda: webhook_outcomes(database, bought["payment_reference"]))
+    assert outcomes[0][:2] == ("checkout.session.completed", 1)
+    assert outcomes[0][2] in {"credited", "already_processed"}
+    ledger = api(base, token, "/ai/api/credits/ledger/").json()["results"]
+    assert [(e["kind"], e["amount"]) for e in ledger] == [("purchase", value["total_credits"])]
+
+    # Start another and cancel on Stripe's page: a clear message, and no credits.
+    page.click("#buy-starter-stripe")
+    page.locator("#invoice-next a").click()
+    page.wait_for_url(re.compile(r"/sandbox/stripe/checkout/"))
+    page.click("#cancel")
+    page.wait_for_url(re.compile(r"/demo/payment/callback\?gateway=stripe&cancelled=1"))
+    cancelled = page.locator("#verify-result[data-status=cancelled]")
+    cancelled.wait_for()
+    assert "Payment cancelled" in cancelled.inner_text()
+    assert api(base, token, "/ai/api/credits/balance/").json()["balance"] == expected

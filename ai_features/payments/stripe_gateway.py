@@ -125,6 +125,26 @@ class StripeService:
     def price_update(self, *, price_id: str, params: dict) -> dict:
         return self._call(self._client.v1.prices.update, price_id, params=params)
 
+    def product_retrieve(self, *, product_id: str) -> dict:
+        return self._call(self._client.v1.products.retrieve, product_id)
+
+    def price_list(self, *, params: dict) -> dict:
+        """One page of prices (`lookup_keys`, `product`, `active` filters; `limit` up to 100)."""
+        return self._call(self._client.v1.prices.list, params=params)
+
+    @classmethod
+    def over(cls, http_client: stripe.HTTPClient) -> "StripeService":
+        """The service with its SDK calls sent through `http_client` instead of the network:
+        the sandbox reached in-process (setup_demo runs before the server listens), or tests."""
+        service = cls()
+        service._client = stripe.StripeClient(
+            api_key=settings.STRIPE_SECRET_KEY,
+            base_addresses={"api": settings.STRIPE_API_BASE},
+            http_client=http_client,
+            max_network_retries=0,
+        )
+        return service
+
 
 def session_verdict(session: dict, *, failed_reason: str = "") -> Verdict:
     """A Checkout Session (retrieved, or inside a webhook) as a gateway verdict. Paid only when

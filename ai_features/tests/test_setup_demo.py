@@ -2,11 +2,18 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+import responses
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Business
+from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
+from ai_features.management.sandbox_stripe import InProcessHTTP
+from ai_features.models import CreditPackage
 from conftest import stored_balance
+from paystack_sandbox.stripe_models import StripeSandboxPrice, StripeSandboxProduct
+
+STANDIN_URLS = "paystack_sandbox.tests.urls"
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +59,86 @@ def test_with_the_sandbox_on_it_points_at_the_demo_page(settings):
 
 def test_with_the_sandbox_off_it_does_not_mention_the_demo_page():
     assert "/demo/" not in run()
+
+
+@pytest.fixture
+def stripe_sandbox(settings):
+    """Stripe configured as `make run` configures it: the local stand-in, reached in-process."""
+    settings.PAYSTACK_SANDBOX = True
+    settings.STRIPE_SECRET_KEY = "sk_test_sandbox_local_only"
+    settings.STRIPE_API_BASE = "http://testserver/sandbox/stripe"
+    settings.STRIPE_CURRENCY = "USD"
+    return settings
+
+
+@pytest.mark.urls(STANDIN_URLS)
+def test_with_the_stripe_sandbox_packages_get_demo_usd_prices_and_synced_ids(stripe_sandbox):
+    out = run()
+
+    for code, amount in DEMO_STRIPE_PRICES.items():
+        package = CreditPackage.objects.get(code=code)
+        price = StripeSandboxPrice.objects.get(stripe_id=package.stripe_price_id)
+        assert package.stripe_price == amount
+        assert price.product.stripe_id == package.stripe_product_id
+        assert (price.unit_amount, price.currency) == (int(amount * 100), "usd")
+    assert (
+        "Gave packages demo Stripe prices in USD: starter 2.50, value 6.50, premium 14.50." in out
+    )
+    assert "through the local Stripe sandbox: starter 2.50, value 6.50, premium 14.50" in out
+
+
+@pytest.mark.urls(STANDIN_URLS)
+def test_running_again_keeps_prices_set_by_hand_and_creates_nothing_more(stripe_sandbox):
+    CreditPackage.objects.filter(code="value").update(stripe_price=Decimal("7.00"))
+    run()
+    ids = list(CreditPackage.objects.values_list("stripe_product_id", "stripe_price_id"))
+
+    out = run()
+
+    assert CreditPackage.objects.get(code="value").stripe_price == Decimal("7.00")
+    assert (
+        StripeSandboxPrice.objects.get(
+            stripe_id=CreditPackage.objects.get(code="value").stripe_price_id
+        ).unit_amount
+        == 700
+    )
+    assert list(CreditPackage.objects.values_list("stripe_product_id", "stripe_price_id")) == ids
+    assert (StripeSandboxProduct.objects.count(), StripeSandboxPrice.objects.count()) == (3, 3)
+    assert "Gave packages" not in out and "(0 of 3 products or prices" in out
+
+
+@pytest.mark.urls(STANDIN_URLS)
+def test_a_failed_sync_is_reported_and_the_demo_still_starts(stripe_sandbox, monkeypatch):
+    def refuse(self, method, url, headers, post_data=None, *, _usage=None):
+        return b'{"error": {"type": "api_error", "message": "down"}}', 500, {}
+
+    monkeypatch.setattr(InProcessHTTP, "request", refuse)
+    err = StringIO()
+
+    call_command("setup_demo", stdout=StringIO(), stderr=err)
+
+    assert "Stripe failed while syncing package 'starter'" in err.getvalue()
+    assert "setup_stripe_credit_products" in err.getvalue()
+    assert Business.objects.filter(name="Demo Shop").exists()
+    assert CreditPackage.objects.get(code="starter").stripe_price == Decimal("2.50")
+
+
+def test_with_a_real_stripe_account_it_gives_prices_but_leaves_the_catalogue_to_ops(settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_someone_elses_account"
+    settings.STRIPE_API_BASE = "https://api.stripe.com"
+
+    with responses.RequestsMock():  # any call to Stripe would fail the test
+        out = run()
+
+    assert CreditPackage.objects.get(code="premium").stripe_price == Decimal("14.50")
+    assert not CreditPackage.objects.exclude(stripe_price_id="").exists()
+    assert "Stripe is https://api.stripe.com: create the packages' products" in out
+
+
+def test_without_stripe_no_package_gets_a_stripe_price(settings):
+    settings.STRIPE_SECRET_KEY = ""
+
+    out = run()
+
+    assert not CreditPackage.objects.filter(stripe_price__isnull=False).exists()
+    assert "Stripe" not in out

@@ -120,7 +120,15 @@ def ai_tools_js():
     return static_text("demo_spa/ai_tools.js")
 
 
-@pytest.mark.parametrize("url", ["/demo/", "/demo/payment/callback?trxref=X&reference=X"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/demo/",
+        "/demo/payment/callback?trxref=X&reference=X",
+        "/demo/payment/callback?gateway=stripe&session_id=cs_test_X",
+        "/demo/payment/callback?gateway=stripe&cancelled=1&reference=X",
+    ],
+)
 def test_page_is_served_with_its_script_styles_and_ids(client, url):
     response = client.get(url)
 
@@ -207,10 +215,41 @@ def test_app_js_has_a_text_for_every_verify_answer(app_js):
         '"Log in to check this payment."',
     ]:
         assert text in app_js, text
-    for status in ["success", "already", "pending", "failed", "not_found", "error"]:
+    for status in ["success", "already", "pending", "failed", "not_found", "error", "cancelled"]:
         assert re.search(rf'setVerify\(\s*"{status}"', app_js), status
     assert "POLL_INTERVAL_MS = 3000" in app_js
     assert "POLL_LIMIT = 10" in app_js
+
+
+def test_packages_with_a_stripe_price_are_also_sold_in_usd_by_card(app_js):
+    for needle in [
+        'p.gateway === "stripe"',  # from the packages endpoint's `prices`
+        '"buy-" + code + "-stripe"',
+        '"data-gateway": "stripe"',
+        'text: "Pay in " + card.currency + " by card"',
+        'gateway: "stripe"',
+        # Back to this origin, as callback_url is: Stripe fills in the session id.
+        'var back = window.location.origin + callbackPath() + "?gateway=stripe";',
+        'success_url: back + "&session_id={CHECKOUT_SESSION_ID}"',
+        'cancel_url: back + "&cancelled=1"',
+        "safeHttpUrl(data.checkout_url || data.authorization_url)",
+    ]:
+        assert needle in app_js, needle
+
+
+def test_the_callback_page_verifies_stripe_by_session_and_names_a_cancel(app_js):
+    for needle in [
+        'params.get("gateway") === "stripe"',
+        'params.get("session_id")',
+        '"session_id=" + encodeURIComponent(sessionId)',
+        'var url = API.verify + "?" + back.query;',
+        'params.get("cancelled") === "1"',
+        '"Payment cancelled. No money was taken and no credits were added."',
+    ]:
+        assert needle in app_js, needle
+    # A cancel is shown without asking the server, logged in or not.
+    assert "if (showCancelled()) return Promise.resolve();" in app_js
+    assert "if (callback && !showCancelled())" in app_js
 
 
 def test_buy_buttons_have_stable_ids(app_js, client):

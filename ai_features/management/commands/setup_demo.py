@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -7,23 +9,48 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Business
 from accounts.services import business_register
 from ai_features.management.commands.setup_ai_credits import TEST_GRANT
+from ai_features.management.sandbox_stripe import (
+    InProcessHTTP,
+    chatty_loggers_quiet,
+    stripe_is_local_sandbox,
+)
+from ai_features.payments.stripe_catalogue import (
+    CatalogueSyncFailed,
+    catalogue_sync,
+    stripe_prices_fill,
+)
+from ai_features.payments.stripe_gateway import StripeService
 from ai_features.services.credits import balance_get
 from ai_features.services.grants import credits_grant
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@example.com"
 DEMO_BUSINESS = "Demo Shop"
+# The GHS prices (30, 80, 180) at about 12 cedis to the dollar, rounded to a half dollar.
+DEMO_STRIPE_PRICES = {
+    "starter": Decimal("2.50"),
+    "value": Decimal("6.50"),
+    "premium": Decimal("14.50"),
+}
 
 
 class Command(BaseCommand):
-    help = "Create the Demo Shop and its owner (once, with 50 test credits) and print the token."
+    help = (
+        "Create the Demo Shop and its owner (once, with 50 test credits) and print the token; "
+        "with Stripe configured, give packages demo Stripe prices and sync them to the sandbox."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default="demo-password-123")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        self._demo_shop(options)
+        if settings.STRIPE_SECRET_KEY:
+            self._stripe()
+
+    @transaction.atomic
+    def _demo_shop(self, options):
         user = get_user_model().objects.filter(username=DEMO_USERNAME).first()
         if user is None:
             token, business = business_register(
@@ -51,3 +78,31 @@ class Command(BaseCommand):
                 f"'{DEMO_USERNAME}' / '{options['password']}', or register). Paystack is the "
                 f"local sandbox: no account needed, no money moves."
             )
+
+    def _stripe(self):
+        currency = settings.STRIPE_CURRENCY
+        filled = stripe_prices_fill(prices=DEMO_STRIPE_PRICES)
+        if filled:
+            given = ", ".join(f"{code} {DEMO_STRIPE_PRICES[code]}" for code in filled)
+            self.stdout.write(f"Gave packages demo Stripe prices in {currency}: {given}.")
+        if not stripe_is_local_sandbox():
+            # A real Stripe account's catalogue changes only when ops run the command.
+            self.stdout.write(
+                f"Stripe is {settings.STRIPE_API_BASE}: create the packages' products and "
+                "prices there with `manage.py setup_stripe_credit_products` (--dry-run first)."
+            )
+            return
+        try:
+            with chatty_loggers_quiet():
+                synced = catalogue_sync(service=StripeService.over(InProcessHTTP()))
+        except CatalogueSyncFailed as exc:
+            # Checkout still works without price ids (it prices the line inline), so the demo
+            # goes on; the command finishes the sync later.
+            self.stderr.write(f"{exc} Run `manage.py setup_stripe_credit_products` to finish.")
+            return
+        prices = ", ".join(f"{row.code} {row.amount}" for row in synced)
+        changed = sum(1 for row in synced if row.actions)
+        self.stdout.write(
+            f"Card payments in {currency} through the local Stripe sandbox: {prices} "
+            f"({changed} of {len(synced)} products or prices created or updated)."
+        )

@@ -49,6 +49,7 @@
       "This link has no payment reference. Start a purchase from the credits page.",
     loggedOut: "Log in to check this payment.",
     failedFallback: "Payment failed.",
+    cancelled: "Payment cancelled. No money was taken and no credits were added.",
   };
 
   var state = {
@@ -211,6 +212,22 @@
   function callbackReference() {
     var params = new URLSearchParams(window.location.search);
     return (params.get("reference") || params.get("trxref") || "").trim();
+  }
+
+  /* What the return URL says: Paystack's ?reference=REF (or trxref), Stripe's
+     ?gateway=stripe&session_id=cs_..., or a Stripe cancel (&cancelled=1[&reference=REF]). */
+  function callbackReturn() {
+    var params = new URLSearchParams(window.location.search);
+    var stripe = params.get("gateway") === "stripe";
+    var sessionId = stripe ? (params.get("session_id") || "").trim() : "";
+    return {
+      stripe: stripe,
+      cancelled: stripe && params.get("cancelled") === "1",
+      reference: callbackReference(),
+      sessionId: sessionId,
+      query: sessionId ? "session_id=" + encodeURIComponent(sessionId) : "reference=" + encodeURIComponent(callbackReference()),
+      known: Boolean(sessionId || callbackReference()),
+    };
   }
 
   // ---- the API ------------------------------------------------------------
@@ -498,9 +515,9 @@
       state.me = null;
       renderSessionBar();
       $("auth-section").hidden = false;
-      if (callback) {
+      if (callback && !showCancelled()) {
         resetVerifyExtras();
-        setVerify("error", callbackReference() ? TEXT.loggedOut : TEXT.noReference);
+        setVerify("error", callbackReturn().known ? TEXT.loggedOut : TEXT.noReference);
       }
       return Promise.resolve();
     }
@@ -662,17 +679,31 @@
     });
   }
 
+  // The package's price at Stripe (card, in USD), if it is sold there.
+  function stripePrice(pkg) {
+    var prices = Array.isArray(pkg.prices) ? pkg.prices : [];
+    for (var i = 0; i < prices.length; i++) {
+      var p = prices[i] || {};
+      if (p.gateway === "stripe" && /^[A-Z]{3}$/.test(String(p.currency)) && toNumber(p.amount) > 0) {
+        return { currency: String(p.currency), amount: toNumber(p.amount) };
+      }
+    }
+    return null;
+  }
+
   function packageCard(pkg) {
     var code = String(pkg.code);
     var titleId = "package-" + code + "-title";
     var bonus = toNumber(pkg.bonus_credits);
     var savings = toNumber(pkg.savings_percent);
+    var card = stripePrice(pkg);
     return el(
       "article",
       { className: "card package-card", id: "package-" + code, "aria-labelledby": titleId, "data-dynamic": "" },
       el("h3", { id: titleId, text: pkg.name }),
       savings > 0 ? el("p", { className: "badge badge-save", text: "Save " + count(savings) + "%" }) : null,
       el("p", { className: "price", text: money(pkg.price, pkg.currency) }),
+      card ? el("p", { className: "price-alt", text: "or " + money(card.amount, card.currency) + " by card" }) : null,
       pkg.description ? el("p", { className: "hint", text: pkg.description }) : null,
       el(
         "ul",
@@ -681,7 +712,30 @@
         bonus > 0 ? el("li", { text: "+" + count(bonus) + " bonus" }) : null,
         el("li", { className: "total", text: "Total " + count(pkg.total_credits) + " credits" })
       ),
-      el("button", { type: "button", id: "buy-" + code, "data-buy": code, text: "Buy" })
+      el(
+        "div",
+        { className: "buy-actions" },
+        // Beside a card option in USD, say which currency this one charges.
+        el("button", {
+          type: "button",
+          id: "buy-" + code,
+          "data-buy": code,
+          text: card ? "Buy in " + (pkg.currency || "GHS") : "Buy",
+        }),
+        card
+          ? el("button", {
+              type: "button",
+              id: "buy-" + code + "-stripe",
+              className: "secondary",
+              "data-buy": code,
+              "data-gateway": "stripe",
+              // The visible words first, so speech input ("click Pay in USD by card") still works.
+              "aria-label":
+                "Pay in " + card.currency + " by card: " + money(card.amount, card.currency) + ", " + String(pkg.name),
+              text: "Pay in " + card.currency + " by card",
+            })
+          : null
+      )
     );
   }
 
@@ -873,15 +927,26 @@
     var button = event.target.closest("button[data-buy]");
     if (!button || state.buying) return;
     var pkg = button.getAttribute("data-buy");
+    var viaStripe = button.getAttribute("data-gateway") === "stripe";
     clearMessage();
     clearCustomError();
     $("invoice").hidden = true;
 
-    var body = {
-      package: pkg,
-      payment_method: selectedMethod(),
-      callback_url: window.location.origin + callbackPath(),
-    };
+    // Back to this page's own origin, as for Paystack: the token lives in this origin's storage.
+    // Stripe puts the session id where {CHECKOUT_SESSION_ID} stands.
+    var back = window.location.origin + callbackPath() + "?gateway=stripe";
+    var body = viaStripe
+      ? {
+          package: pkg,
+          gateway: "stripe",
+          success_url: back + "&session_id={CHECKOUT_SESSION_ID}",
+          cancel_url: back + "&cancelled=1",
+        }
+      : {
+          package: pkg,
+          payment_method: selectedMethod(),
+          callback_url: window.location.origin + callbackPath(),
+        };
     if (pkg === "custom") {
       var custom = customAmount();
       if (custom.error) {
@@ -970,7 +1035,8 @@
 
     var next = $("invoice-next");
     next.replaceChildren();
-    var url = safeHttpUrl(data.authorization_url);
+    // Paystack answers authorization_url; Stripe answers checkout_url.
+    var url = safeHttpUrl(data.checkout_url || data.authorization_url);
     $("invoice").hidden = false;
     if (!url) {
       state.buying = false;
@@ -1005,12 +1071,24 @@
     $("verify-retry").hidden = true;
   }
 
+  // A cancelled Stripe checkout: nothing to verify, and nothing was paid.
+  function showCancelled() {
+    var back = callbackReturn();
+    if (!back.cancelled) return false;
+    stopPolling();
+    resetVerifyExtras();
+    setVerify("cancelled", TEXT.cancelled);
+    setHint((back.reference ? "Reference " + back.reference + ". " : "") + "You can buy again from the credits page.");
+    return true;
+  }
+
   function runVerify() {
     stopPolling();
     var run = state.verifyRun;
-    var reference = callbackReference();
+    var back = callbackReturn();
     resetVerifyExtras();
-    if (!reference) {
+    if (showCancelled()) return Promise.resolve();
+    if (!back.known) {
       setVerify("error", TEXT.noReference);
       return Promise.resolve();
     }
@@ -1020,11 +1098,11 @@
       return Promise.resolve();
     }
     setVerify("checking", TEXT.checking);
-    return verifyOnce(reference, run, 0);
+    return verifyOnce(back, run, 0);
   }
 
-  function verifyOnce(reference, run, polls) {
-    var url = API.verify + "?reference=" + encodeURIComponent(reference);
+  function verifyOnce(back, run, polls) {
+    var url = API.verify + "?" + back.query;
     return api("GET", url).then(function (res) {
       if (run !== state.verifyRun || res.expired) return; // superseded, or logged out
       var data = res.data || {};
@@ -1054,11 +1132,14 @@
           setHint("Checking again in " + POLL_INTERVAL_MS / 1000 + " seconds (" + (polls + 1) + " of " + POLL_LIMIT + ").");
           state.pollTimer = window.setTimeout(function () {
             state.pollTimer = null;
-            verifyOnce(reference, run, polls + 1);
+            verifyOnce(back, run, polls + 1);
           }, POLL_INTERVAL_MS);
         } else {
           setVerify("pending", TEXT.pendingGaveUp);
-          setHint("Mobile money approvals can take a few minutes. You can check again now or later.");
+          setHint(
+            (back.stripe ? "Some card payments settle later." : "Mobile money approvals can take a few minutes.") +
+              " You can check again now or later."
+          );
           showRetry("Check again");
         }
         return;
