@@ -27,6 +27,6 @@ urlpatterns = [
     path("v1/refunds/<str:refund_id>", views.refund, name="refund"),
     path("v1/charges/<str:charge_id>", views.charge, name="charge"),
     # `/*`: a base address ending in "/" makes the SDK ask for `//v1/…`; answer it in JSON too.
-    re_path(r"^/*v1/(?P<rest>.*)$", views.unrecognized, name="unrecognized"),
+    re_path(r"^[/]*v1/(?P<rest>.*)$", views.unrecognized, name="unrecognized"),
     path("checkout/<str:session_id>", views.checkout, name="checkout"),
 ]

@@ -89,9 +89,10 @@ def purchase_quote(
 
 
 def package_prices(package: CreditPackage) -> list[dict]:
-    """Every price the package is sold at, one per gateway (design section 13)."""
+    """Every price the package is sold at, one per gateway (design section 13). A Stripe price
+    is offered only while this server can take Stripe payments."""
     prices = [{"currency": package.currency, "amount": package.price, "gateway": "paystack"}]
-    if package.stripe_price is not None:
+    if package.stripe_price is not None and settings.STRIPE_SECRET_KEY:
         prices.append(
             {
                 "currency": settings.STRIPE_CURRENCY,

@@ -105,8 +105,7 @@ def test_packages_lists_active_packages_in_display_order(api):
     }
 
 
-def test_a_package_with_a_stripe_price_lists_it_beside_the_ghs_price(api, settings):
-    settings.STRIPE_CURRENCY = "USD"
+def test_a_package_with_a_stripe_price_lists_it_beside_the_ghs_price(api, stripe_settings):
     CreditPackage.objects.filter(code="value").update(stripe_price="6.50")
 
     value = next(p for p in api.get(PACKAGES).json() if p["code"] == "value")
@@ -188,3 +187,13 @@ def test_an_offset_beyond_any_database_limit_is_an_empty_page_not_a_crash(api, b
 
     assert response.status_code == 200
     assert response.json()["count"] == 1 and response.json()["results"] == []
+
+
+def test_a_stripe_price_is_not_offered_while_stripe_is_not_configured(api, settings):
+    # Regression: the demo page offered card payment that then answered 503.
+    settings.STRIPE_SECRET_KEY = ""
+    CreditPackage.objects.filter(code="value").update(stripe_price="6.50")
+
+    value = next(p for p in api.get(PACKAGES).json() if p["code"] == "value")
+
+    assert [price["gateway"] for price in value["prices"]] == ["paystack"]
