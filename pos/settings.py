@@ -195,7 +195,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "AI Credits <no-reply@localhost>"
 EMAIL_TIMEOUT = 10  # alert mails are sent after a charge commits; a hung server must not hang it
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenBusinessAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
