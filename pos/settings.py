@@ -83,14 +83,16 @@ MIDDLEWARE = [
     "pos.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # The WebOnly* ones are Django's, skipped under /ai/api/ and /accounts/api/: those APIs
+    # authenticate by token only, so sessions and messages are the admin's alone.
+    "pos.web_only.WebOnlySessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # After CORS, so the SPA can read a 413; before anything that reads a body.
     "pos.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "pos.web_only.WebOnlyAuthenticationMiddleware",
+    "pos.web_only.WebOnlyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns an admin login it locked out into its 429 answer.
     "axes.middleware.AxesMiddleware",
