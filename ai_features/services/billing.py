@@ -21,6 +21,7 @@ from ai_features.services.credits import (
     debit_ledger_write,
     debit_locked,
     is_expired,
+    row_insert,
     spendable_debited,
 )
 from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
@@ -99,7 +100,7 @@ def credits_charge(
     amount = _amount_for(feature, credits)
     now = timezone.now()
     row = spendable_debited(business=business, amount=amount, now=now)
-    usage = AITransaction.objects.create(
+    usage = AITransaction(
         business=business,
         user=user,
         feature=feature,
@@ -111,6 +112,7 @@ def credits_charge(
         settled_at=now,
         balance_row=row,
     )
+    row_insert(usage)
     debit_ledger_write(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
     return usage
 
@@ -121,7 +123,7 @@ def credits_reserve(*, business: Business, user, feature: str, credits=None) -> 
     """Hold the estimated cost before the provider call, as a pending transaction."""
     amount = _amount_for(feature, credits)
     row = spendable_debited(business=business, amount=amount, now=timezone.now())
-    hold = AITransaction.objects.create(
+    hold = AITransaction(
         business=business,
         user=user,
         feature=feature,
@@ -129,6 +131,7 @@ def credits_reserve(*, business: Business, user, feature: str, credits=None) -> 
         status=Status.PENDING,
         balance_row=row,
     )
+    row_insert(hold)
     debit_ledger_write(row=row, amount=amount, kind=Kind.USAGE, usage=hold)
     return hold
 

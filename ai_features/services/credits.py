@@ -6,6 +6,7 @@ and `expire_locked` work on a row the caller has already locked inside `transact
 `spendable_locked` and `spendable_debited` take that lock themselves.
 """
 
+import functools
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -44,9 +45,41 @@ def is_expired(row: BusinessAICredits | None, now: datetime) -> bool:
     return row is not None and row.expires_at is not None and row.expires_at <= now
 
 
+@functools.cache
+def _insert_statement(model) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}", fields  # noqa: S608
+
+
+def row_insert(instance):
+    """Insert a new model instance as `Model.objects.create` would (the same per-field
+    preparation, defaults and auto_now_add), without building the query each time: the hot
+    path's usage and ledger rows. These models have no save signals or overridden save()."""
+    sql, fields = _insert_statement(type(instance))
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
 def _ledger_write(*, row: BusinessAICredits, kind: str, amount: Decimal, **links):
-    return CreditLedgerEntry.objects.create(
-        business_id=row.business_id, kind=kind, amount=amount, balance_after=row.balance, **links
+    return row_insert(
+        CreditLedgerEntry(
+            business_id=row.business_id,
+            kind=kind,
+            amount=amount,
+            balance_after=row.balance,
+            **links,
+        )
     )
 
 
