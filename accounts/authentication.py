@@ -27,7 +27,7 @@ class TokenBusinessAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         request = getattr(self, "_request", None)
-        if request is None:
+        if request is None or connection.vendor != "postgresql":  # SQLite: DRF's own way
             return super().authenticate_credentials(key)
         header = request.META.get(BUSINESS_HEADER, "").strip()
         wanted = business_id_from_header(header) if header else None
@@ -51,13 +51,15 @@ _MODELS = (Token, None, BusinessMembership, Business)  # None: the user model, o
 def _query() -> tuple[str, list]:
     """One statement, written once: the token, its user, and the user's memberships with their
     businesses; each model's columns in its own order, so `Model.from_db` builds the rows as the
-    ORM would. Only for fields that need no conversion from the database, as all of these."""
+    ORM would. Only for fields that need no conversion from the database, as all of these are
+    on PostgreSQL."""
     models = [get_user_model() if model is None else model for model in _MODELS]
     columns, spans = [], []
     for alias, model in zip("tumb", models, strict=True):
         fields = model._meta.concrete_fields
         for field in fields:
-            if field.get_db_converters(connection):
+            col = field.get_col(alias)
+            if field.get_db_converters(connection) or connection.ops.get_db_converters(col):
                 raise TypeError(f"{field} needs converting; use the ORM")
         spans.append((model, len(columns), len(columns) + len(fields)))
         columns += [f'{alias}."{field.column}"' for field in fields]

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 BALANCE = "/ai/api/credits/balance/"
 
 
+@pytest.mark.postgres
 def test_a_balance_read_costs_one_query_for_auth_and_business_and_one_for_the_row(user, business):
     credits_add(business=business, amount="12.50", kind="grant")
     client = token_client(user)
@@ -24,6 +25,7 @@ def test_a_balance_read_costs_one_query_for_auth_and_business_and_one_for_the_ro
     assert "authtoken_token" in queries.captured_queries[0]["sql"]
 
 
+@pytest.mark.postgres
 def test_the_header_picks_a_business_in_the_same_one_query(user, business):
     other = make_business(owner=make_user())
     BusinessMembership.objects.create(user=user, business=other, role="staff")

@@ -213,10 +213,17 @@ def credits_expire(*, business: Business | int, now: datetime | None = None) -> 
 def balance_get(*, business: Business) -> dict:
     """The balance as the API shows it: zero, no expiry and inactive when there are no credits."""
     # Read on every page of the app: one plain statement, no ORM query to build. The constraint
-    # allows one active row at most.
-    with connection.cursor() as cursor:
-        cursor.execute(_BALANCE_READ, [business.pk])
-        found = cursor.fetchone()
+    # allows one active row at most. (SQLite, for development, returns other types: the ORM.)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_BALANCE_READ, [business.pk])
+            found = cursor.fetchone()
+    else:
+        found = (
+            BusinessAICredits.objects.filter(business=business, is_active=True)
+            .values_list("balance", "expires_at")
+            .first()
+        )
     if found is None:
         return {"balance": ZERO, "expires_at": None, "is_active": False}
     balance, expires_at = found

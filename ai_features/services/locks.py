@@ -69,7 +69,12 @@ def lock_balance_debited(
 ) -> BusinessAICredits | None:
     """Lock the business's active row and debit `amount` if it is active, unexpired at `now`
     and holds at least `amount`; the row as it is after the debit, or None (nothing changed,
-    nothing locked) when it cannot pay. Inside `transaction.atomic()`, like every lock here."""
+    nothing locked) when it cannot pay. Inside `transaction.atomic()`, like every lock here.
+
+    PostgreSQL only (its values come back as the model's types with no conversion); on any
+    other database it answers None, and the caller locks and checks the long way."""
+    if connection.vendor != "postgresql":
+        return None
     with connection.cursor() as cursor:
         cursor.execute(_DEBIT_IF_SPENDABLE, [amount, now, business_id, amount, now])
         found = cursor.fetchone()

@@ -24,6 +24,7 @@ def funded(business):
     return business
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_charge_locks_and_debits_in_one_statement(funded, user):
     credits_charge(business=funded, user=user, feature="product_description")  # warm the price
@@ -115,6 +116,7 @@ def test_when_the_statement_finds_nothing_the_long_way_decides(funded, user, mon
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("catalogue")
 def test_racing_charges_never_overdraw_and_lose_no_update():
     business = make_business()
     credits_add(business=business, amount="25", kind="grant")  # room for exactly 10 charges
