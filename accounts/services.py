@@ -46,18 +46,31 @@ def token_revoke(*, user) -> None:
     Token.objects.filter(user=user).delete()
 
 
+def business_id_from_header(header: str) -> int | None:
+    """The business id an X-Business-ID header names, or None if it names none."""
+    # isdigit() alone also takes "²" or "٣", which int() then refuses or reads as a number.
+    if not (header.isascii() and header.isdigit()) or int(header) > MAX_ID:
+        return None
+    return int(header)
+
+
 def business_for_request(request) -> Business:
     """The business the request acts for (section 6: one membership, or X-Business-ID)."""
     cached = getattr(request, "_acting_business", None)
     if cached is not None:
         return cached
-    memberships = BusinessMembership.objects.filter(user=request.user).select_related("business")
     header = request.META.get(BUSINESS_HEADER, "").strip()
+    # Found by the token authentication's one query, for this user and this header.
+    found = getattr(request, "_acting_membership", None)
+    if found is not None and found[:2] == (request.user.pk, header):
+        request._acting_business = found[2]
+        return found[2]
+    memberships = BusinessMembership.objects.filter(user=request.user).select_related("business")
     if header:
-        # isdigit() alone also takes "²" or "٣", which int() then refuses or reads as a number.
-        if not (header.isascii() and header.isdigit()) or int(header) > MAX_ID:
+        business_id = business_id_from_header(header)
+        if business_id is None:
             raise InvalidBusinessId()
-        membership = memberships.filter(business_id=int(header)).first()
+        membership = memberships.filter(business_id=business_id).first()
         if membership is None:
             if not memberships.exists():
                 raise NoBusiness()

@@ -83,14 +83,16 @@ MIDDLEWARE = [
     "pos.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # The WebOnly* ones are Django's, skipped under /ai/api/ and /accounts/api/: those APIs
+    # authenticate by token only, so sessions and messages are the admin's alone.
+    "pos.web_only.WebOnlySessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # After CORS, so the SPA can read a 413; before anything that reads a body.
     "pos.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "pos.web_only.WebOnlyAuthenticationMiddleware",
+    "pos.web_only.WebOnlyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns an admin login it locked out into its 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -195,7 +197,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "AI Credits <no-reply@localhost>"
 EMAIL_TIMEOUT = 10  # alert mails are sent after a charge commits; a hung server must not hang it
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenBusinessAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -18,9 +18,11 @@ from ai_features.services.credits import (
     credit_locked,
     credits_amount_checked,
     credits_expire,
+    debit_ledger_write,
     debit_locked,
     is_expired,
-    spendable_locked,
+    row_insert,
+    spendable_debited,
 )
 from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
 from ai_features.services.money import ZERO
@@ -97,8 +99,8 @@ def credits_charge(
     """Charge one use of a feature (its price unless `credits` is given) and record it."""
     amount = _amount_for(feature, credits)
     now = timezone.now()
-    row = spendable_locked(business=business, amount=amount, now=now)
-    usage = AITransaction.objects.create(
+    row = spendable_debited(business=business, amount=amount, now=now)
+    usage = AITransaction(
         business=business,
         user=user,
         feature=feature,
@@ -110,7 +112,8 @@ def credits_charge(
         settled_at=now,
         balance_row=row,
     )
-    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
+    row_insert(usage)
+    debit_ledger_write(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
     return usage
 
 
@@ -119,8 +122,8 @@ def credits_charge(
 def credits_reserve(*, business: Business, user, feature: str, credits=None) -> AITransaction:
     """Hold the estimated cost before the provider call, as a pending transaction."""
     amount = _amount_for(feature, credits)
-    row = spendable_locked(business=business, amount=amount, now=timezone.now())
-    hold = AITransaction.objects.create(
+    row = spendable_debited(business=business, amount=amount, now=timezone.now())
+    hold = AITransaction(
         business=business,
         user=user,
         feature=feature,
@@ -128,7 +131,8 @@ def credits_reserve(*, business: Business, user, feature: str, credits=None) -> 
         status=Status.PENDING,
         balance_row=row,
     )
-    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=hold)
+    row_insert(hold)
+    debit_ledger_write(row=row, amount=amount, kind=Kind.USAGE, usage=hold)
     return hold
 
 

@@ -3,21 +3,22 @@
 Each one locks the balance row and writes the ledger entry in the same transaction, so a
 business's balance always equals the sum of its ledger amounts. `credit_locked`, `debit_locked`
 and `expire_locked` work on a row the caller has already locked inside `transaction.atomic()`;
-`spendable_locked` takes that lock itself.
+`spendable_locked` and `spendable_debited` take that lock themselves.
 """
 
+import functools
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Business
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
 from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
 from ai_features.services import alerts
-from ai_features.services.locks import lock_balance
+from ai_features.services.locks import lock_balance, lock_balance_debited
 from ai_features.services.money import CENT, ZERO
 
 Kind = CreditLedgerEntry.Kind
@@ -44,9 +45,41 @@ def is_expired(row: BusinessAICredits | None, now: datetime) -> bool:
     return row is not None and row.expires_at is not None and row.expires_at <= now
 
 
+@functools.cache
+def _insert_statement(model) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}", fields  # noqa: S608
+
+
+def row_insert(instance):
+    """Insert a new model instance as `Model.objects.create` would (the same per-field
+    preparation, defaults and auto_now_add), without building the query each time: the hot
+    path's usage and ledger rows. These models have no save signals or overridden save()."""
+    sql, fields = _insert_statement(type(instance))
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
 def _ledger_write(*, row: BusinessAICredits, kind: str, amount: Decimal, **links):
-    return CreditLedgerEntry.objects.create(
-        business_id=row.business_id, kind=kind, amount=amount, balance_after=row.balance, **links
+    return row_insert(
+        CreditLedgerEntry(
+            business_id=row.business_id,
+            kind=kind,
+            amount=amount,
+            balance_after=row.balance,
+            **links,
+        )
     )
 
 
@@ -81,6 +114,35 @@ def debit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, **links)
     row.balance -= amount
     alerts.alerts_after_debit(row=row, before=before)
     row.save(update_fields=["balance", "low_balance_alerted", "updated_at"])
+    return _ledger_write(row=row, kind=kind, amount=-amount, **links)
+
+
+def spendable_debited(*, business: Business | int, amount: Decimal, now: datetime):
+    """Lock the balance row and take `amount` from it if it can pay now, or raise why it cannot.
+
+    The hot path of every spend: one conditional UPDATE locks and debits the row (design
+    section 7, rule 1), then the alerts the debit crosses are raised as `debit_locked` does.
+    The caller writes the ledger entry (`debit_ledger_write`) in the same transaction. When the
+    UPDATE finds nothing to debit, the row is locked and checked the long way, which raises
+    `CreditsExpired` or `InsufficientCredits` (or debits, if a top-up landed in between)."""
+    business_id = business if isinstance(business, int) else business.pk
+    row = lock_balance_debited(business_id=business_id, amount=amount, now=now)
+    if row is None:
+        row = spendable_locked(business=business_id, amount=amount, now=now)
+        before = row.balance
+        row.balance -= amount
+        alerts.alerts_after_debit(row=row, before=before)
+        row.save(update_fields=["balance", "low_balance_alerted", "updated_at"])
+        return row
+    alerted = row.low_balance_alerted
+    alerts.alerts_after_debit(row=row, before=row.balance + amount)
+    if row.low_balance_alerted != alerted:  # only on the debit that crosses the threshold
+        row.save(update_fields=["low_balance_alerted"])
+    return row
+
+
+def debit_ledger_write(*, row: BusinessAICredits, amount: Decimal, kind: str, **links):
+    """The ledger entry of a debit `spendable_debited` made."""
     return _ledger_write(row=row, kind=kind, amount=-amount, **links)
 
 
@@ -150,11 +212,30 @@ def credits_expire(*, business: Business | int, now: datetime | None = None) -> 
 
 def balance_get(*, business: Business) -> dict:
     """The balance as the API shows it: zero, no expiry and inactive when there are no credits."""
-    row = BusinessAICredits.objects.filter(business=business, is_active=True).first()
-    if row is None:
+    # Read on every page of the app: one plain statement, no ORM query to build. The constraint
+    # allows one active row at most. (SQLite, for development, returns other types: the ORM.)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_BALANCE_READ, [business.pk])
+            found = cursor.fetchone()
+    else:
+        found = (
+            BusinessAICredits.objects.filter(business=business, is_active=True)
+            .values_list("balance", "expires_at")
+            .first()
+        )
+    if found is None:
         return {"balance": ZERO, "expires_at": None, "is_active": False}
-    if is_expired(row, timezone.now()):
+    balance, expires_at = found
+    if expires_at is not None and expires_at <= timezone.now():
         # Past its expiry but not yet forfeited (the cron or the next charge does that): none
         # of it can be spent, so none of it is shown.
-        return {"balance": ZERO, "expires_at": row.expires_at, "is_active": False}
-    return {"balance": row.balance, "expires_at": row.expires_at, "is_active": True}
+        return {"balance": ZERO, "expires_at": expires_at, "is_active": False}
+    return {"balance": balance, "expires_at": expires_at, "is_active": True}
+
+
+# The model's table name; the id is a parameter.
+_BALANCE_READ = (
+    f"SELECT balance, expires_at FROM {BusinessAICredits._meta.db_table} "  # noqa: S608
+    "WHERE business_id = %s AND is_active LIMIT 1"
+)

@@ -1,0 +1,145 @@
+"""The spend path's one-statement debit (conditional UPDATE … RETURNING, design section 7 rule 1):
+the same outcomes as lock-then-update, and the long way still taken when it finds nothing."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ai_features.errors import CreditsExpired, InsufficientCredits
+from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
+from ai_features.services import credits as credits_module
+from ai_features.services.billing import credits_charge, credits_release, credits_reserve
+from ai_features.services.credits import credits_add
+from conftest import ledger_sum, make_business, run_in_threads, stored_balance
+
+
+@pytest.fixture
+def funded(business):
+    credits_add(business=business, amount="20", kind="grant")
+    return business
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_charge_locks_and_debits_in_one_statement(funded, user):
+    credits_charge(business=funded, user=user, feature="product_description")  # warm the price
+    with CaptureQueriesContext(connection) as queries:
+        usage = credits_charge(business=funded, user=user, feature="product_description")
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any("FOR UPDATE" in statement for statement in sql)
+    debits = [s for s in sql if s.startswith("UPDATE") and "balance >=" in s]
+    assert len(debits) == 1 and "RETURNING" in debits[0]
+    # Inside the test's transaction the atomic block is a savepoint: savepoint, the debit, the
+    # usage and ledger INSERTs, release. No other statement.
+    assert [s.split()[0] for s in sql] == ["SAVEPOINT", "UPDATE", "INSERT", "INSERT", "RELEASE"]
+    row = BusinessAICredits.objects.get(business=funded)
+    assert usage.balance_row_id == row.pk
+    entry = CreditLedgerEntry.objects.get(usage=usage)
+    assert entry.amount == Decimal("-2.50") and entry.balance_after == Decimal("15.00")
+    assert stored_balance(funded) == Decimal("15.00") == ledger_sum(funded)
+
+
+@pytest.mark.django_db
+def test_a_short_balance_is_refused_and_changes_nothing(funded, user):
+    with pytest.raises(InsufficientCredits):
+        credits_charge(business=funded, user=user, feature="customer_insight", credits="20.01")
+
+    assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
+    assert not AITransaction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_charge_of_the_whole_balance_depletes_it(
+    funded, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        credits_charge(business=funded, user=user, feature="product_description", credits="20")
+
+    assert stored_balance(funded) == 0 == ledger_sum(funded)
+    kinds = list(AIUsageAlert.objects.order_by("id").values_list("alert_type", flat=True))
+    assert kinds == ["low_balance", "depleted"]
+    assert BusinessAICredits.objects.get(business=funded).low_balance_alerted
+
+
+@pytest.mark.django_db
+def test_the_low_balance_flag_is_stored_by_the_crossing_debit_only(funded, user):
+    credits_charge(business=funded, user=user, feature="customer_insight", credits="10.50")
+    credits_charge(business=funded, user=user, feature="customer_insight", credits="1.00")
+
+    assert BusinessAICredits.objects.get(business=funded).low_balance_alerted
+    assert AIUsageAlert.objects.filter(alert_type="low_balance").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_expired_balance_is_refused_and_forfeited(funded, user, monkeypatch):
+    row = BusinessAICredits.objects.get(business=funded)
+    monkeypatch.setattr(timezone, "now", lambda: row.expires_at + timedelta(microseconds=1))
+
+    with pytest.raises(CreditsExpired):
+        credits_reserve(business=funded, user=user, feature="product_description")
+
+    row.refresh_from_db()
+    assert not row.is_active and row.balance == 0 and ledger_sum(funded) == 0
+
+
+@pytest.mark.django_db
+def test_a_released_hold_goes_back_to_the_row_it_came_from(funded, user):
+    hold = credits_reserve(business=funded, user=user, feature="product_description")
+    row = BusinessAICredits.objects.get(business=funded)
+    assert hold.balance_row_id == row.pk and row.balance == Decimal("17.50")
+
+    credits_release(hold=hold, error_message="timeout")
+
+    assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
+
+
+@pytest.mark.django_db
+def test_when_the_statement_finds_nothing_the_long_way_decides(funded, user, monkeypatch):
+    """A top-up committed between the UPDATE that missed and the lock: the charge goes through,
+    locked and checked the long way, with the same ledger and alerts."""
+    monkeypatch.setattr(credits_module, "lock_balance_debited", lambda **kwargs: None)
+
+    usage = credits_charge(business=funded, user=user, feature="customer_insight", credits="10.50")
+
+    assert usage.balance_row_id == BusinessAICredits.objects.get(business=funded).pk
+    assert stored_balance(funded) == Decimal("9.50") == ledger_sum(funded)
+    assert AIUsageAlert.objects.filter(alert_type="low_balance").count() == 1
+    with pytest.raises(InsufficientCredits):
+        credits_charge(business=funded, user=user, feature="customer_insight", credits="9.51")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("catalogue")
+def test_racing_charges_never_overdraw_and_lose_no_update():
+    business = make_business()
+    credits_add(business=business, amount="25", kind="grant")  # room for exactly 10 charges
+    outcomes = {"charged": 0, "refused": 0}
+    lock = threading.Lock()
+
+    def work(index):
+        for _ in range(4):
+            try:
+                credits_charge(business=business, user=None, feature="product_description")
+                result = "charged"
+            except InsufficientCredits:
+                result = "refused"
+            with lock:
+                outcomes[result] += 1
+
+    run_in_threads(8, work)
+
+    assert outcomes == {"charged": 10, "refused": 22}
+    assert stored_balance(business) == 0 == ledger_sum(business)
+    running = Decimal("0")
+    for entry in CreditLedgerEntry.objects.filter(business=business).order_by("id"):
+        running += entry.amount
+        assert entry.balance_after == running >= 0
+    assert AIUsageAlert.objects.filter(business=business, alert_type="low_balance").count() == 1
+    assert AIUsageAlert.objects.filter(business=business, alert_type="depleted").count() == 1
