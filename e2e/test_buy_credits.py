@@ -10,10 +10,12 @@ import requests
 
 
 def webhook_outcomes(database, reference: str) -> list[tuple[str, int, str]]:
+    """The deliveries the server has finished with: a delivery is stored as `received` before it
+    is acted on, and reading it then (under load) would see no outcome yet."""
     with sqlite3.connect(database) as db:
         return db.execute(
             "SELECT event, signature_valid, outcome FROM ai_features_webhookevent "
-            "WHERE reference = ? ORDER BY id",
+            "WHERE reference = ? AND outcome != 'received' ORDER BY id",
             (reference,),
         ).fetchall()
 
