@@ -101,8 +101,9 @@ RAW_UPDATE = (
 RAW_TRANSACTION = (
     "INSERT INTO ai_features_aitransaction (business_id, feature, credits_used, cost_to_us, "
     "tokens_used, timestamp, success, error_message, status, credits_held, credits_uncharged, "
-    "settled_at) VALUES (%s, 'product_description', %s, 0, 0, now(), true, '', 'completed', "
-    "0, 0, now()) RETURNING id"
+    "settled_at, model, prompt_tokens, completion_tokens, provider_request_id) VALUES (%s, "
+    "'product_description', %s, 0, 0, now(), true, '', 'completed', 0, 0, now(), '', 0, 0, '') "
+    "RETURNING id"
 )
 RAW_LEDGER = (
     "INSERT INTO ai_features_creditledgerentry (business_id, kind, amount, balance_after, "
