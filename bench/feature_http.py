@@ -26,12 +26,11 @@ from serving import (
     feature_call,
     ledger_check,
     machine,
-    prepare_database,
     print_table,
     provider_start,
+    serve,
     server_env,
     server_errors,
-    server_start,
 )
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_ai_http")
@@ -45,10 +44,9 @@ def main() -> int:
     args = parser.parse_args()
 
     with Processes() as processes:
-        env = server_env(BENCH_URL, provider_start(processes, delay=0))
-        token = prepare_database(env)
+        env = server_env(BENCH_URL, provider_start(processes, delay=0), processes.workdir)
+        port, token = serve(processes, env, sync=False)
         print(machine(env["DATABASE_URL"]))
-        port = server_start(processes, env, token=token, sync=False)
         balance, feature = balance_call(port, token), feature_call(port, token)
         # Every worker imports the app, opens its connection and builds its SDK client first.
         warm_up = Load(feature, 8, 2.0).run()

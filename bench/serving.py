@@ -77,7 +77,7 @@ def machine(database_url: str) -> str:
     )
 
 
-def server_env(database_url: str, provider_port: int) -> dict:
+def server_env(database_url: str, provider_port: int, workdir: Path) -> dict:
     """The environment of `make serve` in production, pointed at the bench database and provider."""
     env = {
         key: value
@@ -89,6 +89,7 @@ def server_env(database_url: str, provider_port: int) -> dict:
         PAYSTACK_SANDBOX="false",
         DJANGO_SECRET_KEY="bench-only-secret-not-for-production",  # noqa: S106
         DATABASE_URL=database_url,
+        STATIC_ROOT=str(workdir / "static"),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         AI_PROVIDER_BASE_URL=f"http://127.0.0.1:{provider_port}/v1",
         AI_PROVIDER_API_KEY="sk-bench-not-real",
@@ -100,16 +101,17 @@ def server_env(database_url: str, provider_port: int) -> dict:
     return env
 
 
-def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=check,
+def run(command: list[str], env: dict, *, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(  # noqa: S603 (our own commands, fixed arguments)
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
+    if check and done.returncode:
+        raise RuntimeError(f"{shlex.join(command)} failed:\n{done.stdout}{done.stderr}"[-3000:])
+    return done
+
+
+def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run([PYTHON, "manage.py", *args], env, check=check)
 
 
 SEED = f"""
@@ -126,18 +128,10 @@ print(token.key)
 """
 
 
-def prepare_database(env: dict) -> str:
-    """Rebuild the bench database as `make serve` would find it, with one funded business; its
-    owner's API token."""
-    recreate_database(env["DATABASE_URL"])
-    manage(env, "migrate", "--noinput")
-    manage(env, "createcachetable")
-    return manage(env, "shell", "-c", SEED).stdout.split()[-1]
-
-
-def gunicorn_command(port: int, *, sync: bool) -> list[str]:
-    """`make serve`'s own gunicorn line (so tuning the Makefile retunes the bench); with `sync`,
-    the same but with sync workers, which gunicorn only runs when no --threads is given."""
+def serve_plan(port: int, *, sync: bool) -> tuple[list[list[str]], list[str]]:
+    """`make serve`'s own commands, read from `make --dry-run` so that tuning the Makefile
+    retunes the bench: the manage.py steps it runs first, and its gunicorn line. With `sync`,
+    that line runs sync workers instead, which gunicorn only does when no --threads is given."""
     plan = subprocess.run(  # noqa: S603
         [MAKE, "--dry-run", "--no-print-directory", "serve", "HOST=127.0.0.1", f"PORT={port}"],
         cwd=ROOT,
@@ -146,13 +140,39 @@ def gunicorn_command(port: int, *, sync: bool) -> list[str]:
         timeout=30,
         check=True,
     ).stdout.replace("\\\n", " ")
-    line = next(line for line in plan.splitlines() if "gunicorn " in line)
-    command = shlex.split(line)
+    commands = [shlex.split(line) for line in plan.splitlines()]
+    steps = [command for command in commands if "manage.py" in command]
+    gunicorn = next(command for command in commands if command[0].endswith("/gunicorn"))
     if sync:
-        at = command.index("--threads")
-        del command[at : at + 2]
-        command[command.index("--worker-class") + 1] = "sync"
-    return command
+        at = gunicorn.index("--threads")
+        del gunicorn[at : at + 2]
+        gunicorn[gunicorn.index("--worker-class") + 1] = "sync"
+    return steps, gunicorn
+
+
+def serve(processes: "Processes", env: dict, *, sync: bool) -> tuple[int, str]:
+    """Serve the app as `make serve` does, on a rebuilt bench database holding one business with
+    plenty of credits: the server's port, once it answers, and the business owner's API token."""
+    port = free_port()
+    steps, gunicorn = serve_plan(port, sync=sync)
+    recreate_database(env["DATABASE_URL"])
+    for step in steps:
+        run(step, env)
+    token = manage(env, "shell", "-c", SEED).stdout.split()[-1]
+    print("server:", shlex.join(gunicorn))
+    server = processes.start("server", gunicorn, env=env)
+    deadline = time.monotonic() + 30
+    status = None
+    while time.monotonic() < deadline and server.poll() is None:
+        with contextlib.suppress(OSError):
+            status, _ = send(port, "GET", BALANCE_PATH, token, timeout=5)
+            if status == 200:
+                return port, token
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"the server did not answer the balance with 200 (last status {status}; a 301 would be "
+        f"an HTTPS redirect):\n{processes.log('server')[-3000:]}"
+    )
 
 
 def free_port() -> int:
@@ -167,7 +187,7 @@ class Processes:
 
     def __init__(self):
         self.started: list[subprocess.Popen] = []
-        self.logs = Path(tempfile.mkdtemp(prefix="bench-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))  # logs, collected static files
 
     def __enter__(self):
         return self
@@ -175,13 +195,11 @@ class Processes:
     def __exit__(self, *exc):
         for process in reversed(self.started):
             stop(process)
-        for log in self.logs.iterdir():
-            log.unlink()
-        self.logs.rmdir()
+        shutil.rmtree(self.workdir)
 
     def start(self, name: str, command: list[str], env: dict | None = None, **kwargs):
         # A log file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
-        with open(self.logs / f"{name}.log", "wb") as log:
+        with open(self.workdir / f"{name}.log", "wb") as log:
             process = subprocess.Popen(  # noqa: S603
                 command,
                 cwd=ROOT,
@@ -195,7 +213,7 @@ class Processes:
         return process
 
     def log(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -220,26 +238,6 @@ def provider_start(processes: Processes, delay: float) -> int:
     if not first.startswith("port "):
         raise RuntimeError(f"the stand-in provider did not start:\n{processes.log('provider')}")
     return int(first.split()[1])
-
-
-def server_start(processes: Processes, env: dict, *, token: str, sync: bool) -> int:
-    """Start gunicorn as `make serve` does; its port once it answers the balance with a 200."""
-    port = free_port()
-    command = gunicorn_command(port, sync=sync)
-    print("server:", shlex.join(command))
-    process = processes.start("server", command, env=env)
-    deadline = time.monotonic() + 30
-    status = None
-    while time.monotonic() < deadline and process.poll() is None:
-        with contextlib.suppress(OSError):
-            status, _ = send(port, "GET", BALANCE_PATH, token, timeout=5)
-            if status == 200:
-                return port
-        time.sleep(0.2)
-    raise RuntimeError(
-        f"the server did not answer the balance with 200 (last status {status}; a 301 would be "
-        f"an HTTPS redirect):\n{processes.log('server')[-3000:]}"
-    )
 
 
 def send(port: int, method: str, path: str, token: str, body=None, timeout=30.0):

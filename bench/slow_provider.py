@@ -29,12 +29,11 @@ from serving import (
     feature_call,
     ledger_check,
     machine,
-    prepare_database,
     print_table,
     provider_start,
+    serve,
     server_env,
     server_errors,
-    server_start,
 )
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_ai_slow")
@@ -52,10 +51,9 @@ def main() -> int:
     args = parser.parse_args()
 
     with Processes() as processes:
-        env = server_env(BENCH_URL, provider_start(processes, args.delay))
-        token = prepare_database(env)
+        env = server_env(BENCH_URL, provider_start(processes, args.delay), processes.workdir)
+        port, token = serve(processes, env, sync=args.sync)
         print(machine(env["DATABASE_URL"]))
-        port = server_start(processes, env, token=token, sync=args.sync)
         balance = balance_call(port, token)
         Load(balance, 4, 2.0).run()  # every worker has imported the app and opened its connection
 
