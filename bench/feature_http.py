@@ -5,13 +5,13 @@
 
 It rebuilds its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/bench_ai_http) with one business holding enough credits for
-every call, starts bench/provider_standin.py with no delay, and starts gunicorn with `make serve`'s
-own command line, DEBUG off. For each client count it runs product-description POSTs (no
-Idempotency-Key: each is a hold, a provider call and a settle) for `--seconds`, then balance
-GETs for as long, and prints both as a table: answers, requests per second, p50/p95/p99/max
-latency. It ends with the ledger check, and that the database charged exactly the calls that
-answered 200; it exits non-zero only if that check fails. Not a test: nothing here asserts a
-speed.
+every call, starts bench/provider_standin.py with no delay, and runs `make serve`'s own
+commands (read from `make --dry-run serve`), DEBUG off. For each `--clients` count it runs
+product-description POSTs for `--seconds` (no Idempotency-Key: each is a hold, a provider call
+and a settle), then balance GETs for as long, and prints both as a table: answers, requests per
+second, p50/p95/p99/max latency. It ends with the ledger check, and that the database charged
+exactly the calls that answered 200; it exits non-zero only if that check fails. Not a test:
+nothing here asserts a speed.
 """
 
 import argparse

@@ -7,13 +7,14 @@ feature calls wait seconds on the provider, served as `make serve` serves.
 It rebuilds its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/bench_ai_slow) with one business holding plenty of credits,
 starts bench/provider_standin.py answering every chat completion after `--delay` seconds, and
-starts gunicorn with `make serve`'s own command line, DEBUG off. `--sync` swaps the worker class
-for gunicorn's sync worker (same worker count, no threads), the "before" figure.
+runs `make serve`'s own commands (read from `make --dry-run serve`), DEBUG off. `--sync` swaps
+gunicorn's worker class for the sync worker (same worker count, no threads): the "before".
 
-It prints, per balance client count: the balance GET alone for 5 s, then the balance GET for
-`--seconds` while `--in-flight` product-description calls are kept waiting on the provider
-(requests, req/s, p50/p95/p99/max latency); then the feature calls' own figures; and finally
-the ledger check, and that the database charged exactly the calls that answered 200. It exits
+It prints the balance GET's figures (answers, req/s, p50/p95/p99/max latency) for each
+`--clients` count: alone for 5 s; then, with `--in-flight` product-description calls kept
+waiting on the provider, for the first `--delay` seconds (workers still cold; first count
+only), and for `--seconds` once they are warm; then the feature calls' own figures, and finally
+the ledger check and that the database charged exactly the calls that answered 200. It exits
 non-zero only if that check fails. Not a test: nothing here asserts a speed.
 """
 
@@ -67,10 +68,10 @@ def main() -> int:
         # A worker's first feature call also builds the SDK client and its response models
         # (~0.2 s of CPU, while other workers do the same): a cost paid once per worker start,
         # shown on its own line so that the steady figures below are not a mix of both.
-        label = f"balance GET, first {args.in_flight} calls (cold)"
+        label = f"balance GET, {args.in_flight} calls, cold workers"
         rows.append((label, args.clients[0], Load(balance, args.clients[0], args.delay).run()))
         for clients in args.clients:
-            label = f"balance GET, {args.in_flight} calls waiting"
+            label = f"balance GET, {args.in_flight} calls in flight"
             rows.append((label, clients, Load(balance, clients, args.seconds).run()))
         features.stop()
         feature_figures = features.join()
