@@ -190,6 +190,9 @@ class Processes:
         self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))  # logs, collected static files
 
     def __enter__(self):
+        # SIGTERM (from `timeout`, say) would end Python without running __exit__, leaving
+        # gunicorn and the provider running in their own sessions; make it unwind instead.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         return self
 
     def __exit__(self, *exc):
@@ -301,7 +304,8 @@ class Load:
         self.figures = Figures()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
-        self._threads = [threading.Thread(target=self._client) for _ in range(clients)]
+        # Daemons: a run cut short must not wait for its clients to reach their deadlines.
+        self._threads = [threading.Thread(target=self._client, daemon=True) for _ in range(clients)]
 
     def start(self) -> "Load":
         self._started = time.monotonic()
