@@ -18,7 +18,6 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,20 +30,10 @@ os.environ["DEBUG"] = "false"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pos.settings")
 
 import psycopg2  # noqa: E402
+from serving import recreate_database  # noqa: E402
 
 PRICE = Decimal("2.50")
 START_BALANCE = Decimal("1000000.00")
-
-
-def recreate_database() -> None:
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def seed(count: int) -> list[int]:
@@ -101,8 +90,9 @@ RAW_UPDATE = (
 RAW_TRANSACTION = (
     "INSERT INTO ai_transactions (business_id, feature, credits_used, cost_to_us, "
     "tokens_used, timestamp, success, error_message, status, credits_held, credits_uncharged, "
-    "settled_at) VALUES (%s, 'product_description', %s, 0, 0, now(), true, '', 'completed', "
-    "0, 0, now()) RETURNING id"
+    "settled_at, model, prompt_tokens, completion_tokens, provider_request_id) VALUES (%s, "
+    "'product_description', %s, 0, 0, now(), true, '', 'completed', 0, 0, now(), '', 0, 0, '') "
+    "RETURNING id"
 )
 RAW_LEDGER = (
     "INSERT INTO ai_features_creditledgerentry (business_id, kind, amount, balance_after, "
@@ -158,7 +148,7 @@ def main() -> int:
     parser.add_argument("--businesses", type=int, default=10_000)
     args = parser.parse_args()
 
-    recreate_database()
+    recreate_database(BENCH_URL)
     import django
 
     django.setup()
