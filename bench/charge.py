@@ -96,7 +96,7 @@ RAW_TRANSACTION = (
 )
 RAW_LEDGER = (
     "INSERT INTO ai_features_creditledgerentry (business_id, kind, amount, balance_after, "
-    "transaction_id, created_at) VALUES (%s, 'usage', %s, %s, %s, now())"
+    "usage_id, created_at) VALUES (%s, 'usage', %s, %s, %s, now())"
 )
 
 
