@@ -33,6 +33,7 @@ PYTHON = sys.executable
 MAKE = shutil.which("make") or "make"
 GRANT = Decimal("1000000.00")
 BALANCE_PATH = "/ai/api/credits/balance/"
+FEATURE = "product_description"
 FEATURE_PATH = "/ai/api/features/product-description/"
 FEATURE_BODY = json.dumps(
     {
@@ -292,7 +293,9 @@ class Figures:
         return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
     def errors(self) -> str:
-        return ", ".join(f"{n}x {what}" for what, n in sorted(self.failures.items())) or "0"
+        # Statuses and exception names side by side: sorted as text.
+        counts = sorted(self.failures.items(), key=lambda item: str(item[0]))
+        return ", ".join(f"{n}x {what}" for what, n in counts) or "0"
 
 
 class Load:
@@ -300,7 +303,7 @@ class Load:
     stop() is called. A request under way at the end is waited for and counted."""
 
     def __init__(self, call, clients: int, seconds: float):
-        self.call, self.clients, self.seconds = call, clients, seconds
+        self.call, self.seconds = call, seconds
         self.figures = Figures()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -341,7 +344,7 @@ class Load:
                     self.figures.failures[status] += 1
 
 
-def ledger_check(env: dict, *, feature_successes: int, price: Decimal) -> bool:
+def ledger_check(env: dict, *, feature_successes: int) -> bool:
     """The ledger invariant (reconcile_ai_payments --check-ledger), and that the database charged
     exactly the feature calls the clients saw succeed, with no hold left behind."""
     check = manage(env, "reconcile_ai_payments", "--check-ledger", check=False)
@@ -353,6 +356,10 @@ def ledger_check(env: dict, *, feature_successes: int, price: Decimal) -> bool:
             by_status = dict(cursor.fetchall())
             cursor.execute("SELECT balance FROM ai_features_businessaicredits WHERE is_active")
             (balance,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT credits FROM ai_features_aifeatureprice WHERE feature = %s", (FEATURE,)
+            )
+            (price,) = cursor.fetchone()
     finally:
         connection.close()
     completed = by_status.get("completed", 0)
