@@ -352,9 +352,9 @@ def ledger_check(env: dict, *, feature_successes: int) -> bool:
     connection = psycopg2.connect(env["DATABASE_URL"])
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT status, count(*) FROM ai_features_aitransaction GROUP BY status")
+            cursor.execute("SELECT status, count(*) FROM ai_transactions GROUP BY status")
             by_status = dict(cursor.fetchall())
-            cursor.execute("SELECT balance FROM ai_features_businessaicredits WHERE is_active")
+            cursor.execute("SELECT balance FROM business_ai_credits WHERE is_active")
             (balance,) = cursor.fetchone()
             cursor.execute(
                 "SELECT credits FROM ai_features_aifeatureprice WHERE feature = %s", (FEATURE,)
