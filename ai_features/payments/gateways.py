@@ -29,6 +29,18 @@ class Verdict:
     reason: str = ""
     payment_intent_id: str = ""
 
+    @classmethod
+    def unknown(cls, *, purchase: AICreditPurchase, reason: str) -> "Verdict":
+        """The gateway has no payment for this purchase (its checkout never reached it)."""
+        return cls(
+            status=VerdictStatus.UNKNOWN,
+            reference=purchase.payment_reference,
+            amount_minor=None,
+            currency="",
+            gateway_status="not_found",
+            reason=reason,
+        )
+
 
 @dataclass(frozen=True)
 class Checkout:

@@ -312,13 +312,8 @@ class PaystackGateway:
         try:
             data = PaystackService().verify_transaction(reference=purchase.payment_reference)
         except PaystackNotFound:  # the checkout never reached Paystack
-            return Verdict(
-                status=VerdictStatus.UNKNOWN,
-                reference=purchase.payment_reference,
-                amount_minor=None,
-                currency="",
-                gateway_status="not_found",
-                reason="Paystack has no payment for this purchase.",
+            return Verdict.unknown(
+                purchase=purchase, reason="Paystack has no payment for this purchase."
             )
         return paystack_verdict(data)
 

@@ -254,13 +254,8 @@ class StripeGateway:
         return _checkout(session)
 
     def verdict_fetch(self, *, purchase: AICreditPurchase) -> Verdict:
-        unknown = Verdict(
-            status=VerdictStatus.UNKNOWN,
-            reference=purchase.payment_reference,
-            amount_minor=None,
-            currency="",
-            gateway_status="not_found",
-            reason="Stripe has no checkout for this purchase.",
+        unknown = Verdict.unknown(
+            purchase=purchase, reason="Stripe has no checkout for this purchase."
         )
         if not purchase.checkout_session_id:  # the checkout never reached Stripe
             return unknown
