@@ -47,3 +47,24 @@ class BusinessMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.business} ({self.role})"
+
+
+class RateLimitWindow(models.Model):
+    """One rate limit key's current window: when it began and how many requests it has counted.
+
+    Counted by one atomic statement (`accounts.rate_limits.rate_limit_hit`), so two requests
+    racing for the last slot cannot both get it."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    # Seconds since the epoch, as DRF's throttles time requests.
+    window_start = models.FloatField(db_index=True)
+    hits = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "api_rate_limit_windows"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hits__gte=1), name="rate_limit_hits_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.key}: {self.hits} since {self.window_start}"

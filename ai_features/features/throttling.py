@@ -4,9 +4,10 @@ call costs us a provider request."""
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.services import business_for_request
+from pos.throttling import CountedInDatabase
 
 
-class AIFeatureThrottle(SimpleRateThrottle):
+class AIFeatureThrottle(CountedInDatabase, SimpleRateThrottle):
     scope = "ai"
 
     def get_cache_key(self, request, view):

@@ -2,12 +2,14 @@
 
 from rest_framework.throttling import UserRateThrottle
 
+from pos.throttling import CountedInDatabase
 
-class PurchaseThrottle(UserRateThrottle):
+
+class PurchaseThrottle(CountedInDatabase, UserRateThrottle):
     scope = "purchase"
 
 
-class VerifyThrottle(UserRateThrottle):
+class VerifyThrottle(CountedInDatabase, UserRateThrottle):
     """Each verify of a pending purchase calls the gateway, whose own limit is shared by all."""
 
     scope = "verify"

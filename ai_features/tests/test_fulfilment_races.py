@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
+from accounts.models import RateLimitWindow
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
 from conftest import (
     charge_success_body,
@@ -33,7 +33,8 @@ def test_ten_verifies_and_ten_webhooks_at_once_credit_the_purchase_exactly_once(
     owner = business.owner
 
     for round_number in range(1, ROUNDS + 1):
-        cache.clear()  # the verify rate limit counts per user; this race is not about it
+        # The verify rate limit counts per user; this race is not about it.
+        RateLimitWindow.objects.all().delete()
         purchase = make_purchase(business)
         paystack.verify(purchase.payment_reference)
         raw = charge_success_body(purchase.payment_reference, 9400)

@@ -5,9 +5,9 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
+from accounts.models import RateLimitWindow
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
 from conftest import (
     charge_refunded_event,
@@ -37,7 +37,8 @@ def test_verifies_and_webhooks_at_once_credit_a_stripe_purchase_exactly_once(str
     owner = business.owner
 
     for round_number in range(1, ROUNDS + 1):
-        cache.clear()  # the verify rate limit counts per user; this race is not about it
+        # The verify rate limit counts per user; this race is not about it.
+        RateLimitWindow.objects.all().delete()
         purchase = make_stripe_purchase(business)
         stripe_api.retrieve(purchase, status="complete", payment_status="paid")
         # Stripe's duplicate deliveries of one event, and the async_payment_succeeded of the

@@ -1,9 +1,13 @@
 """Rate limits: 429 with Retry-After and the error shape; the webhook is never throttled."""
 
+import threading
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from conftest import charge_success_body, deliver_webhook, make_purchase
+from conftest import charge_success_body, deliver_webhook, make_purchase, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +133,51 @@ def test_client_ip_reads_the_address_as_the_throttles_do(
     request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.50", **headers)
 
     assert client_ip(request) == expected
+
+
+def test_retry_after_is_the_rest_of_the_window(monkeypatch):
+    from pos.throttling import LoginThrottle
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(LoginThrottle, "timer", lambda self: now[0])
+    client = APIClient(REMOTE_ADDR="203.0.113.11")
+    hammer(lambda: client.post("/accounts/api/auth/token/", {}, format="json"), 10)
+    now[0] += 45
+
+    refused = client.post("/accounts/api/auth/token/", {}, format="json")
+    now[0] += 15
+    allowed_again = client.post("/accounts/api/auth/token/", {}, format="json")
+
+    assert (refused.status_code, refused["Retry-After"]) == (429, "15")
+    assert allowed_again.status_code == 400
+
+
+def test_a_throttled_request_costs_one_statement_for_its_limit(api, business):
+    # Regression: DRF's throttles on the database cache cost five statements a request.
+    api.get("/ai/api/credits/verify/", {"reference": "nothing-yet"})
+
+    with CaptureQueriesContext(connection) as queries:
+        api.get("/ai/api/credits/verify/", {"reference": "nothing-yet"})
+
+    counted = [q["sql"] for q in queries if "rate_limit" in q["sql"] or "cache" in q["sql"]]
+    assert len(counted) == 1 and counted[0].startswith("INSERT INTO api_rate_limit_windows")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_requests_cannot_all_take_the_last_slots():
+    # Regression: the cached history was read and written back, so requests at once each saw
+    # room left and all got through.
+    codes = []
+    lock = threading.Lock()
+
+    def login(index):
+        response = APIClient(REMOTE_ADDR="203.0.113.12").post(
+            "/accounts/api/auth/token/", {"username": "nobody", "password": "x"}, format="json"
+        )
+        with lock:
+            codes.append(response.status_code)
+
+    run_in_threads(16, login)
+
+    assert sorted(codes) == [400] * 10 + [429] * 6
