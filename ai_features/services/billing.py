@@ -24,7 +24,12 @@ from ai_features.services.credits import (
     row_insert,
     spendable_debited,
 )
-from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
+from ai_features.services.locks import (
+    lock_balance,
+    lock_balance_row,
+    lock_usage,
+    usage_settled_at_hold,
+)
 from ai_features.services.money import ZERO
 
 Kind = CreditLedgerEntry.Kind
@@ -144,7 +149,6 @@ def _hold_row_locked(usage: AITransaction):
     return row if row.is_active else None
 
 
-@transaction.atomic
 def credits_settle(
     *,
     hold: AITransaction,
@@ -156,23 +160,38 @@ def credits_settle(
 ) -> AITransaction:
     """Charge the actual cost of a held use: refund any over-hold; take any excess only if the
     balance allows, else cap at the hold and record what went uncharged."""
-    usage = lock_usage(usage_id=hold.pk)
+    actual = None if credits is None else _cost_checked(credits)
+    now = timezone.now()
+    outcome = {
+        "tokens_used": tokens_used,
+        "cost_to_us": Decimal(str(cost_to_us)),
+        "processing_time_ms": processing_time_ms,
+        "status": Status.COMPLETED,
+        "success": True,
+        "settled_at": now,
+        **_provider_details_checked(provider),
+    }
+    # The usual case, a use that cost what it held, moves no balance: one statement, atomic
+    # on its own, with no transaction to open around it.
+    settled = usage_settled_at_hold(
+        usage_id=hold.pk, credits=actual, values={**outcome, "credits_uncharged": ZERO}
+    )
+    return settled or _settle_locked(usage_id=hold.pk, actual=actual, outcome=outcome)
+
+
+@transaction.atomic
+def _settle_locked(*, usage_id: int, actual: Decimal | None, outcome: dict) -> AITransaction:
+    usage = lock_usage(usage_id=usage_id)
     if usage.status == Status.COMPLETED:
         return usage
-    actual = usage.credits_held if credits is None else _cost_checked(credits)
-    now = timezone.now()
+    actual = usage.credits_held if actual is None else actual
     if usage.status == Status.PENDING:
-        charged = _settle_held(usage=usage, actual=actual, now=now)
+        charged = _settle_held(usage=usage, actual=actual, now=outcome["settled_at"])
     else:  # released (the cron gave up on it) before the work reported back: charge it afresh
-        charged = _settle_late(usage=usage, actual=actual, now=now)
+        charged = _settle_late(usage=usage, actual=actual, now=outcome["settled_at"])
     usage.credits_used = charged
-    usage.tokens_used = tokens_used
-    usage.cost_to_us = Decimal(str(cost_to_us))
-    usage.processing_time_ms = processing_time_ms
-    usage.status = Status.COMPLETED
-    usage.success = True
-    usage.settled_at = now
-    _provider_details_set(usage, provider)
+    for field, value in outcome.items():
+        setattr(usage, field, value)
     usage.save()
     return usage
 
@@ -180,12 +199,12 @@ def credits_settle(
 PROVIDER_FIELDS = {"model", "prompt_tokens", "completion_tokens", "provider_request_id"}
 
 
-def _provider_details_set(usage: AITransaction, provider: dict | None) -> None:
+def _provider_details_checked(provider: dict | None) -> dict:
     """What the AI provider reported about the call (model, token split, its request id)."""
-    for field, value in (provider or {}).items():
+    for field in provider or {}:
         if field not in PROVIDER_FIELDS:
             raise ValueError(f"{field!r} is not a provider detail")
-        setattr(usage, field, value)
+    return dict(provider or {})
 
 
 def _settle_held(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
@@ -244,7 +263,8 @@ def credits_release(
     usage.tokens_used = tokens_used
     usage.cost_to_us = Decimal(str(cost_to_us))
     usage.processing_time_ms = processing_time_ms
-    _provider_details_set(usage, provider)
+    for field, value in _provider_details_checked(provider).items():
+        setattr(usage, field, value)
     usage.save()
     return usage
 

@@ -4,6 +4,7 @@ balance row.
 Every function here must run inside `transaction.atomic()`.
 """
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -81,3 +82,42 @@ def lock_balance_debited(
     if found is None:
         return None
     return BusinessAICredits.from_db(connection.alias, None, found)
+
+
+_USAGE = AITransaction._meta
+_USAGE_COLUMNS = ", ".join(field.column for field in _USAGE.concrete_fields)
+
+
+@functools.cache
+def _settle_at_hold_statement(fields: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{_USAGE.get_field(name).column} = %s" for name in fields)
+    return (  # names from the model; every value is a parameter
+        f"UPDATE {_USAGE.db_table} SET credits_used = credits_held, {assignments} "  # noqa: S608
+        "WHERE id = %s AND status = %s AND credits_held = COALESCE(%s, credits_held) "
+        f"RETURNING {_USAGE_COLUMNS}"
+    )
+
+
+def usage_settled_at_hold(
+    *, usage_id: int, credits: Decimal | None, values: dict
+) -> AITransaction | None:
+    """Complete a pending hold whose cost is what it held (`credits`, or None for the hold
+    itself), setting `values` (field name: value): the usage row as it is after, or None when
+    the hold is no longer pending or costs something else (nothing changed).
+
+    No balance moves when a hold costs what it held, so the only lock is the usage row's, taken
+    by this one statement. PostgreSQL only, like `lock_balance_debited`: elsewhere it answers
+    None and the caller settles the long way."""
+    if connection.vendor != "postgresql":
+        return None
+    fields = tuple(values)
+    prepared = [
+        _USAGE.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _settle_at_hold_statement(fields),
+            [*prepared, usage_id, AITransaction.UsageStatus.PENDING, credits],
+        )
+        found = cursor.fetchone()
+    return None if found is None else AITransaction.from_db(connection.alias, None, found)

@@ -1,5 +1,6 @@
-"""The spend path's one-statement debit (conditional UPDATE … RETURNING, design section 7 rule 1):
-the same outcomes as lock-then-update, and the long way still taken when it finds nothing."""
+"""The spend path's one-statement debit (conditional UPDATE … RETURNING, design section 7 rule 1)
+and one-statement settle of a hold that cost what it held: the same outcomes as lock-then-update,
+and the long way still taken when they find nothing."""
 
 import threading
 from datetime import timedelta
@@ -13,7 +14,12 @@ from django.utils import timezone
 from ai_features.errors import CreditsExpired, InsufficientCredits
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from ai_features.services import credits as credits_module
-from ai_features.services.billing import credits_charge, credits_release, credits_reserve
+from ai_features.services.billing import (
+    credits_charge,
+    credits_release,
+    credits_reserve,
+    credits_settle,
+)
 from ai_features.services.credits import credits_add
 from conftest import ledger_sum, make_business, run_in_threads, stored_balance
 
@@ -143,3 +149,75 @@ def test_racing_charges_never_overdraw_and_lose_no_update():
         assert entry.balance_after == running >= 0
     assert AIUsageAlert.objects.filter(business=business, alert_type="low_balance").count() == 1
     assert AIUsageAlert.objects.filter(business=business, alert_type="depleted").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_hold_settled_at_its_price_is_one_statement(funded, user):
+    hold = credits_reserve(business=funded, user=user, feature="product_description")
+    provider = {"model": "gpt-x", "prompt_tokens": 19, "completion_tokens": 10}
+
+    with CaptureQueriesContext(connection) as queries:
+        usage = credits_settle(
+            hold=hold, tokens_used=29, cost_to_us=Decimal("0.000009"), provider=provider
+        )
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 1 and sql[0].startswith("UPDATE ai_transactions")
+    assert "FOR UPDATE" not in sql[0]
+    stored = AITransaction.objects.get(pk=hold.pk)
+    for found in (usage, stored):
+        assert (found.status, found.success, found.credits_used) == ("completed", True, 2.5)
+        assert (found.tokens_used, found.prompt_tokens, found.model) == (29, 19, "gpt-x")
+        assert found.cost_to_us == Decimal("0.000009") and found.settled_at is not None
+    assert stored_balance(funded) == Decimal("17.50") == ledger_sum(funded)
+
+
+@pytest.mark.django_db
+def test_a_hold_settled_at_another_price_is_settled_the_long_way(funded, user):
+    hold = credits_reserve(business=funded, user=user, feature="customer_insight", credits="5")
+
+    usage = credits_settle(hold=hold, credits="3.25")
+
+    assert usage.credits_used == Decimal("3.25")
+    assert stored_balance(funded) == Decimal("16.75") == ledger_sum(funded)
+
+
+@pytest.mark.django_db
+def test_settling_twice_charges_once(funded, user):
+    hold = credits_reserve(business=funded, user=user, feature="product_description")
+    first = credits_settle(hold=hold, tokens_used=5)
+
+    again = credits_settle(hold=hold, tokens_used=99)
+
+    assert again.pk == first.pk and again.tokens_used == 5
+    assert stored_balance(funded) == Decimal("17.50") == ledger_sum(funded)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("catalogue")
+def test_a_settle_racing_the_cron_release_ends_one_way_only():
+    """The one-statement settle and a release take the same usage row lock: whichever comes
+    second sees the first's outcome, so the hold is charged once or returned once."""
+    business = make_business()
+    credits_add(business=business, amount="25", kind="grant")
+    outcomes = []
+    for _ in range(10):
+        hold = credits_reserve(business=business, user=None, feature="product_description")
+
+        def race(index, hold=hold):
+            if index == 0:
+                credits_settle(hold=hold, tokens_used=1)
+            else:
+                credits_release(hold=hold, error_message="stale")
+
+        run_in_threads(2, race)
+        outcomes.append(AITransaction.objects.get(pk=hold.pk).status)
+
+    charged = outcomes.count("completed")
+    assert set(outcomes) <= {"completed", "released"}
+    # A release that lost to the settle changes nothing; a settle that came after a release
+    # charges afresh (design 9): either way the books balance and nothing is charged twice.
+    assert stored_balance(business) == Decimal("25") - charged * Decimal("2.50")
+    assert stored_balance(business) == ledger_sum(business)
