@@ -81,3 +81,13 @@ def test_racing_hits_are_all_counted():
 
     assert sorted(counts) == list(range(1, 21))
     assert RateLimitWindow.objects.get(key="race").hits == 20
+
+
+@pytest.mark.postgres
+def test_the_windows_are_not_written_to_the_wal():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpersistence FROM pg_class WHERE relname = %s",
+            [RateLimitWindow._meta.db_table],
+        )
+        assert cursor.fetchone() == ("u",)  # unlogged: its commits wait for no disk flush
