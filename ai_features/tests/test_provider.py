@@ -169,11 +169,34 @@ def test_a_timeout_is_a_provider_timeout_504(stand_in):
     assert (caught.value.status_code, caught.value.code) == (504, "ai_provider_timeout")
 
 
+def test_a_bare_compatible_answer_is_read_with_only_the_fields_we_use(stand_in):
+    # A minimal OpenAI-compatible server: no id, object, created or usage at all.
+    stand_in.then({"choices": [{"message": {"content": " Kente. "}, "finish_reason": "stop"}]})
+
+    completion = complete(stand_in)
+
+    assert (completion.text, completion.model, completion.total_tokens) == ("Kente.", "", 0)
+
+
+@pytest.mark.parametrize("bogus", ["12", -3, True, 1.5, None])
+def test_token_counts_that_are_not_whole_numbers_count_as_none(stand_in, bogus):
+    body = openai_json("chat_completion.success.json")
+    body["usage"] = {"prompt_tokens": bogus, "completion_tokens": 10, "total_tokens": bogus}
+    stand_in.then(body)
+
+    completion = complete(stand_in)
+
+    assert (completion.prompt_tokens, completion.completion_tokens) == (0, 10)
+    assert completion.total_tokens == 0
+
+
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
         ((200, "<html>502 Bad Gateway</html>"), "not a chat completion"),
         ({"unexpected": True}, "not a chat completion"),
+        ([1, 2], "not a chat completion"),
+        ({"choices": ["text"]}, "not a chat completion"),
         ({**openai_json("chat_completion.success.json"), "choices": []}, "not a chat completion"),
     ],
 )
