@@ -18,11 +18,9 @@ from ai_features.services.credits import (
     credit_locked,
     credits_amount_checked,
     credits_expire,
-    debit_ledger_write,
     debit_locked,
     is_expired,
-    row_insert,
-    spendable_debited,
+    usage_paid,
 )
 from ai_features.services.locks import (
     lock_balance,
@@ -104,7 +102,6 @@ def credits_charge(
     """Charge one use of a feature (its price unless `credits` is given) and record it."""
     amount = _amount_for(feature, credits)
     now = timezone.now()
-    row = spendable_debited(business=business, amount=amount, now=now)
     usage = AITransaction(
         business=business,
         user=user,
@@ -115,10 +112,8 @@ def credits_charge(
         processing_time_ms=processing_time_ms,
         status=Status.COMPLETED,
         settled_at=now,
-        balance_row=row,
     )
-    row_insert(usage)
-    debit_ledger_write(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
+    usage_paid(usage=usage, amount=amount, now=now)
     return usage
 
 
@@ -127,17 +122,14 @@ def credits_charge(
 def credits_reserve(*, business: Business, user, feature: str, credits=None) -> AITransaction:
     """Hold the estimated cost before the provider call, as a pending transaction."""
     amount = _amount_for(feature, credits)
-    row = spendable_debited(business=business, amount=amount, now=timezone.now())
     hold = AITransaction(
         business=business,
         user=user,
         feature=feature,
         credits_held=amount,
         status=Status.PENDING,
-        balance_row=row,
     )
-    row_insert(hold)
-    debit_ledger_write(row=row, amount=amount, kind=Kind.USAGE, usage=hold)
+    usage_paid(usage=hold, amount=amount, now=timezone.now())
     return hold
 
 

@@ -3,7 +3,7 @@
 Each one locks the balance row and writes the ledger entry in the same transaction, so a
 business's balance always equals the sum of its ledger amounts. `credit_locked`, `debit_locked`
 and `expire_locked` work on a row the caller has already locked inside `transaction.atomic()`;
-`spendable_locked` and `spendable_debited` take that lock themselves.
+`spendable_locked` and `usage_paid` take that lock themselves.
 """
 
 import functools
@@ -16,9 +16,14 @@ from django.utils import timezone
 
 from accounts.models import Business
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
-from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
+from ai_features.models import (
+    AICreditPurchase,
+    AITransaction,
+    BusinessAICredits,
+    CreditLedgerEntry,
+)
 from ai_features.services import alerts
-from ai_features.services.locks import lock_balance, lock_balance_debited
+from ai_features.services.locks import lock_balance, lock_balance_debited_for
 from ai_features.services.money import CENT, ZERO
 
 Kind = CreditLedgerEntry.Kind
@@ -117,33 +122,32 @@ def debit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, **links)
     return _ledger_write(row=row, kind=kind, amount=-amount, **links)
 
 
-def spendable_debited(*, business: Business | int, amount: Decimal, now: datetime):
-    """Lock the balance row and take `amount` from it if it can pay now, or raise why it cannot.
+def usage_paid(*, usage: AITransaction, amount: Decimal, now: datetime) -> BusinessAICredits:
+    """Pay `amount` for an unsaved usage row from its business's balance, or raise why the
+    balance cannot pay now; the usage row and its ledger entry are saved with the debit.
 
-    The hot path of every spend: one conditional UPDATE locks and debits the row (design
-    section 7, rule 1), then the alerts the debit crosses are raised as `debit_locked` does.
-    The caller writes the ledger entry (`debit_ledger_write`) in the same transaction. When the
-    UPDATE finds nothing to debit, the row is locked and checked the long way, which raises
-    `CreditsExpired` or `InsufficientCredits` (or debits, if a top-up landed in between)."""
-    business_id = business if isinstance(business, int) else business.pk
-    row = lock_balance_debited(business_id=business_id, amount=amount, now=now)
-    if row is None:
-        row = spendable_locked(business=business_id, amount=amount, now=now)
-        before = row.balance
-        row.balance -= amount
-        alerts.alerts_after_debit(row=row, before=before)
-        row.save(update_fields=["balance", "low_balance_alerted", "updated_at"])
+    The hot path of every spend: one statement locks and debits the row if it can pay (design
+    section 7, rule 1) and inserts both rows; then the alerts the debit crosses are raised as
+    `debit_locked` does. When that statement finds nothing to debit, the row is locked and
+    checked the long way, which raises `CreditsExpired` or `InsufficientCredits` (or debits,
+    if a top-up landed in between). Inside the caller's `transaction.atomic()`."""
+    entry = CreditLedgerEntry(kind=Kind.USAGE, amount=-amount)
+    row = lock_balance_debited_for(usage=usage, amount=amount, now=now, entry=entry)
+    if row is not None:
+        alerted = row.low_balance_alerted
+        alerts.alerts_after_debit(row=row, before=row.balance + amount)
+        if row.low_balance_alerted != alerted:  # only on the debit that crosses the threshold
+            row.save(update_fields=["low_balance_alerted"])
         return row
-    alerted = row.low_balance_alerted
-    alerts.alerts_after_debit(row=row, before=row.balance + amount)
-    if row.low_balance_alerted != alerted:  # only on the debit that crosses the threshold
-        row.save(update_fields=["low_balance_alerted"])
+    row = spendable_locked(business=usage.business_id, amount=amount, now=now)
+    before = row.balance
+    row.balance -= amount
+    alerts.alerts_after_debit(row=row, before=before)
+    row.save(update_fields=["balance", "low_balance_alerted", "updated_at"])
+    usage.balance_row = row
+    row_insert(usage)
+    _ledger_write(row=row, kind=Kind.USAGE, amount=-amount, usage=usage)
     return row
-
-
-def debit_ledger_write(*, row: BusinessAICredits, amount: Decimal, kind: str, **links):
-    """The ledger entry of a debit `spendable_debited` made."""
-    return _ledger_write(row=row, kind=kind, amount=-amount, **links)
 
 
 def spendable_locked(*, business: Business | int, amount: Decimal, now: datetime):

@@ -11,7 +11,12 @@ from decimal import Decimal
 from django.db import connection
 
 from accounts.models import Business
-from ai_features.models import AICreditPurchase, AITransaction, BusinessAICredits
+from ai_features.models import (
+    AICreditPurchase,
+    AITransaction,
+    BusinessAICredits,
+    CreditLedgerEntry,
+)
 
 
 def lock_purchase(*, purchase_id: int) -> AICreditPurchase:
@@ -65,23 +70,72 @@ _DEBIT_IF_SPENDABLE = (  # names from the model; every value is a parameter
 )
 
 
-def lock_balance_debited(
-    *, business_id: int, amount: Decimal, now: datetime
+# Filled from the UPDATE's new row, not from Python: which row paid, and what it holds now.
+_FROM_DEBIT = {
+    (AITransaction, "balance_row"): "debited.id",
+    (CreditLedgerEntry, "business"): "debited.business_id",
+    (CreditLedgerEntry, "balance_after"): "debited.balance",
+    (CreditLedgerEntry, "usage"): "used.id",
+}
+
+
+def _insert_fields(model) -> list:
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
+
+
+def _inserted_from_debit(model) -> str:
+    """INSERT … SELECT of one `model` row: its values as parameters, or from the debit."""
+    fields = _insert_fields(model)
+    columns = ", ".join(field.column for field in fields)
+    values = ", ".join(_FROM_DEBIT.get((model, field.name), "%s") for field in fields)
+    return f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {values}"  # noqa: S608
+
+
+# The conditional debit above, and in the same statement the usage row it pays for and its
+# ledger entry: one round trip for the whole spend. Data-modifying WITH queries all run to
+# completion, and when the UPDATE matches nothing the INSERTs select from no row at all.
+_DEBIT_FOR_USAGE = (  # names from the models; every value is a parameter
+    f"WITH debited AS ({_DEBIT_IF_SPENDABLE}), "  # noqa: S608
+    f"used AS ({_inserted_from_debit(AITransaction)} FROM debited RETURNING id), "
+    f"entry AS ({_inserted_from_debit(CreditLedgerEntry)} FROM debited, used) "
+    f"SELECT debited.*, used.id FROM debited, used"
+)
+
+
+def _prepared(instance) -> list:
+    """The instance's values for its INSERT, prepared as `objects.create` would prepare them
+    (defaults, auto_now_add), less those the statement takes from the debit."""
+    model = type(instance)
+    return [
+        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        for field in _insert_fields(model)
+        if (model, field.name) not in _FROM_DEBIT
+    ]
+
+
+def lock_balance_debited_for(
+    *, usage: AITransaction, amount: Decimal, now: datetime, entry: CreditLedgerEntry
 ) -> BusinessAICredits | None:
-    """Lock the business's active row and debit `amount` if it is active, unexpired at `now`
-    and holds at least `amount`; the row as it is after the debit, or None (nothing changed,
-    nothing locked) when it cannot pay. Inside `transaction.atomic()`, like every lock here.
+    """Lock `usage`'s business's active row and debit `amount` if it is active, unexpired at
+    `now` and holds at least `amount`; in the same statement insert `usage` (paid from that
+    row) and its ledger `entry` (the balance after, linked to the usage). The row after the
+    debit, with `usage` saved; or None: nothing changed, nothing locked. Inside
+    `transaction.atomic()`, like every lock here.
 
     PostgreSQL only (its values come back as the model's types with no conversion); on any
     other database it answers None, and the caller locks and checks the long way."""
     if connection.vendor != "postgresql":
         return None
+    params = [amount, now, usage.business_id, amount, now, *_prepared(usage), *_prepared(entry)]
     with connection.cursor() as cursor:
-        cursor.execute(_DEBIT_IF_SPENDABLE, [amount, now, business_id, amount, now])
+        cursor.execute(_DEBIT_FOR_USAGE, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    return BusinessAICredits.from_db(connection.alias, None, found)
+    row = BusinessAICredits.from_db(connection.alias, None, found[:-1])
+    usage.pk, usage.balance_row = found[-1], row
+    usage._state.adding, usage._state.db = False, connection.alias
+    return row
 
 
 _USAGE = AITransaction._meta
@@ -106,7 +160,7 @@ def usage_settled_at_hold(
     the hold is no longer pending or costs something else (nothing changed).
 
     No balance moves when a hold costs what it held, so the only lock is the usage row's, taken
-    by this one statement. PostgreSQL only, like `lock_balance_debited`: elsewhere it answers
+    by this one statement. PostgreSQL only, like `lock_balance_debited_for`: elsewhere it answers
     None and the caller settles the long way."""
     if connection.vendor != "postgresql":
         return None

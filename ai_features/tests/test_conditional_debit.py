@@ -39,11 +39,10 @@ def test_a_charge_locks_and_debits_in_one_statement(funded, user):
 
     sql = [q["sql"] for q in queries.captured_queries]
     assert not any("FOR UPDATE" in statement for statement in sql)
-    debits = [s for s in sql if s.startswith("UPDATE") and "balance >=" in s]
-    assert len(debits) == 1 and "RETURNING" in debits[0]
-    # Inside the test's transaction the atomic block is a savepoint: savepoint, the debit, the
-    # usage and ledger INSERTs, release. No other statement.
-    assert [s.split()[0] for s in sql] == ["SAVEPOINT", "UPDATE", "INSERT", "INSERT", "RELEASE"]
+    # Inside the test's transaction the atomic block is a savepoint: savepoint, one statement
+    # that debits and inserts the usage and ledger rows, release. No other statement.
+    assert [s.split()[0] for s in sql] == ["SAVEPOINT", "WITH", "RELEASE"]
+    assert "balance >=" in sql[1] and sql[1].count("INSERT INTO") == 2
     row = BusinessAICredits.objects.get(business=funded)
     assert usage.balance_row_id == row.pk
     entry = CreditLedgerEntry.objects.get(usage=usage)
@@ -109,7 +108,7 @@ def test_a_released_hold_goes_back_to_the_row_it_came_from(funded, user):
 def test_when_the_statement_finds_nothing_the_long_way_decides(funded, user, monkeypatch):
     """A top-up committed between the UPDATE that missed and the lock: the charge goes through,
     locked and checked the long way, with the same ledger and alerts."""
-    monkeypatch.setattr(credits_module, "lock_balance_debited", lambda **kwargs: None)
+    monkeypatch.setattr(credits_module, "lock_balance_debited_for", lambda **kwargs: None)
 
     usage = credits_charge(business=funded, user=user, feature="customer_insight", credits="10.50")
 
