@@ -183,8 +183,9 @@ if DEBUG:  # the development server serves files straight from the apps, no coll
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
-# Throttle counters live in PostgreSQL with everything else, so every instance behind the load
-# balancer counts against the same limits (migration accounts 0002 makes the table).
+# The cache lives in PostgreSQL with everything else, so every instance behind the load balancer
+# shares it (migration accounts 0002 makes the table). The throttles count elsewhere, in one
+# statement each (accounts/rate_limits.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

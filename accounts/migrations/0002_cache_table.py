@@ -1,4 +1,4 @@
-"""The database cache table (settings.CACHES) that the throttles count in.
+"""The database cache table (settings.CACHES), which the throttles counted in until 0003.
 
 Without it a database that only had `migrate` answered 500 on register, login, purchase and
 verify. `createcachetable` does the work: it makes every database cache table settings name and

@@ -35,6 +35,15 @@ def test_keys_count_apart():
     assert RateLimitWindow.objects.get(key="a").hits == 1
 
 
+def test_a_key_too_long_for_its_column_is_counted_by_its_digest():
+    long_key = "throttle_login_" + "x" * 400
+
+    assert rate_limit_hit(key=long_key, now=1000.0, duration=60) == (1, 1000.0)
+    assert rate_limit_hit(key=long_key, now=1001.0, duration=60) == (2, 1000.0)
+    (stored,) = RateLimitWindow.objects.values_list("key", flat=True)
+    assert stored.startswith("sha256:") and len(stored) <= 255
+
+
 def test_a_hit_is_one_statement():
     rate_limit_hit(key="k", now=1000.0, duration=60)
 

@@ -146,7 +146,7 @@ def _completion_checked(response: httpx2.Response) -> Completion:
     """The answer's text and usage, if it is a whole, unrefused, non-empty chat completion."""
     try:
         answer = response.json()
-    except ValueError:  # e.g. a proxy's HTML page with a 200
+    except (ValueError, RecursionError):  # a proxy's HTML page with a 200; absurdly deep JSON
         answer = None
     choices = answer.get("choices") if isinstance(answer, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
@@ -177,9 +177,15 @@ def _completion_checked(response: httpx2.Response) -> Completion:
     return Completion(**{**spent.__dict__, "text": text})
 
 
+# The largest count the usage row's token columns hold.
+MAX_TOKENS = 2**31 - 1
+
+
 def _count(value) -> int:
-    """A token count as reported; anything but a non-negative whole number counts as none."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    """A token count as reported; anything but a whole number from 0 to MAX_TOKENS counts as
+    none (a larger one could not be recorded, and no call uses that many)."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    return value if whole and 0 < value <= MAX_TOKENS else 0
 
 
 @functools.cache

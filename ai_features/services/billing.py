@@ -4,11 +4,11 @@ reserved before the provider call and settled or released after it."""
 import functools
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Business
@@ -164,10 +164,12 @@ def credits_settle(
         **_provider_details_checked(provider),
     }
     # The usual case, a use that cost what it held, moves no balance: one statement, atomic
-    # on its own, with no transaction to open around it.
-    settled = usage_settled_at_hold(
-        usage_id=hold.pk, credits=actual, values={**outcome, "credits_uncharged": ZERO}
-    )
+    # on its own, with no transaction to open around it. Inside a caller's transaction it
+    # gets a savepoint, so that a failing statement leaves the caller's transaction usable
+    # (to release the hold, say), as the atomic long way does.
+    values = {**outcome, "credits_uncharged": ZERO}
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        settled = usage_settled_at_hold(usage_id=hold.pk, credits=actual, values=values)
     return settled or _settle_locked(usage_id=hold.pk, actual=actual, outcome=outcome)
 
 

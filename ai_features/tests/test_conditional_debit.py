@@ -151,7 +151,8 @@ def test_racing_charges_never_overdraw_and_lose_no_update():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # autocommit, as a request runs it
+@pytest.mark.usefixtures("catalogue")
 def test_a_hold_settled_at_its_price_is_one_statement(funded, user):
     hold = credits_reserve(business=funded, user=user, feature="product_description")
     provider = {"model": "gpt-x", "prompt_tokens": 19, "completion_tokens": 10}
@@ -220,3 +221,24 @@ def test_a_settle_racing_the_cron_release_ends_one_way_only():
     # charges afresh (design 9): either way the books balance and nothing is charged twice.
     assert stored_balance(business) == Decimal("25") - charged * Decimal("2.50")
     assert stored_balance(business) == ledger_sum(business)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_failing_one_statement_settle_leaves_the_callers_transaction_usable(funded, user):
+    """Regression: outside an atomic block of its own, a settle whose UPDATE failed broke the
+    caller's transaction, so releasing the hold failed too and hid the first error."""
+    from django.db import DataError, transaction
+
+    from ai_features.services.billing import credits_hold
+
+    with (
+        transaction.atomic(),
+        pytest.raises(DataError),
+        credits_hold(business=funded, user=user, feature="product_description") as hold,
+    ):
+        hold.report(tokens_used=2**31)  # more than the column holds
+
+    usage = AITransaction.objects.get()
+    assert usage.status == "released"
+    assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)

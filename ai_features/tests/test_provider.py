@@ -178,7 +178,7 @@ def test_a_bare_compatible_answer_is_read_with_only_the_fields_we_use(stand_in):
     assert (completion.text, completion.model, completion.total_tokens) == ("Kente.", "", 0)
 
 
-@pytest.mark.parametrize("bogus", ["12", -3, True, 1.5, None])
+@pytest.mark.parametrize("bogus", ["12", -3, True, 1.5, None, 2**31])
 def test_token_counts_that_are_not_whole_numbers_count_as_none(stand_in, bogus):
     body = openai_json("chat_completion.success.json")
     body["usage"] = {"prompt_tokens": bogus, "completion_tokens": 10, "total_tokens": bogus}
@@ -197,6 +197,7 @@ def test_token_counts_that_are_not_whole_numbers_count_as_none(stand_in, bogus):
         ({"unexpected": True}, "not a chat completion"),
         ([1, 2], "not a chat completion"),
         ({"choices": ["text"]}, "not a chat completion"),
+        ((200, b"[" * 100_000), "not a chat completion"),  # too deep for the JSON parser
         ({**openai_json("chat_completion.success.json"), "choices": []}, "not a chat completion"),
     ],
 )
