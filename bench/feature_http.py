@@ -9,10 +9,12 @@ every call, starts bench/provider_standin.py with no delay, and runs `make serve
 commands (read from `make --dry-run serve`), DEBUG off. For each `--clients` count it runs
 product-description POSTs for `--seconds` (no Idempotency-Key: each is a hold, a provider call
 and a settle), then balance GETs for as long, and prints both as a table: answers, requests per
-second, p50/p95/p99/max latency. It ends with the ledger check, and that the database charged
-exactly the calls that answered 200; it exits non-zero only if that check fails. Not a test:
-nothing here asserts a speed. `--sync` serves with gunicorn's sync worker instead (same worker
-count, no threads), to see what the threads cost when nothing is slow.
+second, p50/p95/p99/max latency; then the CPU each request cost the server, PostgreSQL, the
+stand-in provider and this load generator, which all share the machine. It ends with the
+ledger check, and that the database charged exactly the calls that answered 200; it exits
+non-zero only if that check fails. Not a test: nothing here asserts a speed. `--sync` serves
+with gunicorn's sync worker instead (same worker count, no threads), to see what the threads
+cost when nothing is slow.
 """
 
 import argparse
@@ -23,6 +25,8 @@ from serving import (
     Load,
     Processes,
     balance_call,
+    cpu_per_request,
+    cpu_seconds,
     feature_call,
     ledger_check,
     machine,
@@ -52,18 +56,38 @@ def main() -> int:
         warm_up = Load(feature, 8, 2.0).run()
         Load(balance, 4, 1.0).run()
 
-        rows, charged = [], warm_up.count
+        rows, cpu, charged = [], [], warm_up.count
         for clients in args.clients:
-            features = Load(feature, clients, args.seconds).run()
-            charged += features.count
-            rows.append(("feature POST (product description)", clients, features))
-            rows.append(("balance GET", clients, Load(balance, clients, args.seconds).run()))
+            for label, call in (
+                ("feature POST (product description)", feature),
+                ("balance GET", balance),
+            ):
+                before = cpu_seconds(processes)
+                figures = Load(call, clients, args.seconds).run()
+                cpu.append(
+                    (label, clients, cpu_per_request(before, cpu_seconds(processes), figures.count))
+                )
+                rows.append((label, clients, figures))
+                if call is feature:
+                    charged += figures.count
 
         print()
         print_table(f"{'sync' if args.sync else 'gthread'} workers, instant provider", rows)
+        print()
+        print_cpu("CPU per request, ms", cpu)
         print(f"Server error lines logged: {server_errors(processes)}")
         ok = ledger_check(env, feature_successes=charged)
     return 0 if ok else 1
+
+
+def print_cpu(title: str, rows: list[tuple[str, int, dict]]) -> None:
+    """Where a request's CPU went: every party shares this machine's cores, so when they are
+    full a rate is the cores divided by the total."""
+    parties = list(rows[0][2])
+    print(f"{title:<35} {'clients':>7} " + " ".join(f"{name:>14}" for name in parties) + "   total")
+    for label, clients, used in rows:
+        cells = " ".join(f"{used[name]:>14.2f}" for name in parties)
+        print(f"{label:<35} {clients:>7} {cells} {sum(used.values()):>7.2f}")
 
 
 if __name__ == "__main__":

@@ -188,6 +188,7 @@ class Processes:
 
     def __init__(self):
         self.started: list[subprocess.Popen] = []
+        self.named: dict[str, subprocess.Popen] = {}
         self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))  # logs, collected static files
 
     def __enter__(self):
@@ -214,6 +215,7 @@ class Processes:
                 **kwargs,
             )
         self.started.append(process)
+        self.named[name] = process
         return process
 
     def log(self, name: str) -> str:
@@ -231,6 +233,38 @@ def stop(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def cpu_seconds(processes: Processes) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each party to a run, all on this machine:
+    each started process with its children (gunicorn's workers: one session each), PostgreSQL
+    (every `postgres` process, background work included; other databases' too, so run it on a
+    quiet machine) and this load generator. Exited processes no longer count: take it while
+    the server runs. Linux only (/proc)."""
+    sessions = {process.pid: name for name, process in processes.named.items()}
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys([*processes.named, "postgresql"], 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        command, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = rest.split()
+        # After the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th).
+        name = sessions.get(int(fields[3])) or ("postgresql" if command == "postgres" else None)
+        if name:
+            used[name] += (int(fields[11]) + int(fields[12])) / tick
+    mine = os.times()
+    used["load generator"] = mine.user + mine.system
+    return used
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+    """Milliseconds of CPU a request cost each party between two `cpu_seconds` readings."""
+    return {name: (after[name] - before[name]) * 1000 / max(requests, 1) for name in after}
 
 
 def provider_start(processes: Processes, delay: float) -> int:
