@@ -8,7 +8,7 @@ import functools
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from accounts.models import Business
 from ai_features.models import (
@@ -102,12 +102,12 @@ _DEBIT_FOR_USAGE = (  # names from the models; every value is a parameter
 )
 
 
-def _prepared(instance) -> list:
+def _prepared(instance, db) -> list:
     """The instance's values for its INSERT, prepared as `objects.create` would prepare them
     (defaults, auto_now_add), less those the statement takes from the debit."""
     model = type(instance)
     return [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        field.get_db_prep_save(field.pre_save(instance, True), db)
         for field in _insert_fields(model)
         if (model, field.name) not in _FROM_DEBIT
     ]
@@ -124,17 +124,21 @@ def lock_balance_debited_for(
 
     PostgreSQL only (its values come back as the model's types with no conversion); on any
     other database it answers None, and the caller locks and checks the long way."""
-    if connection.vendor != "postgresql":
+    # The thread's connection itself: each attribute read through the `connection` proxy
+    # costs a thread-local lookup, and preparing the rows reads it once per field.
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
         return None
-    params = [amount, now, usage.business_id, amount, now, *_prepared(usage), *_prepared(entry)]
-    with connection.cursor() as cursor:
+    params = [amount, now, usage.business_id, amount, now, *_prepared(usage, db)]
+    params += _prepared(entry, db)
+    with db.cursor() as cursor:
         cursor.execute(_DEBIT_FOR_USAGE, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    row = BusinessAICredits.from_db(connection.alias, None, found[:-1])
+    row = BusinessAICredits.from_db(db.alias, None, found[:-1])
     usage.pk, usage.balance_row = found[-1], row
-    usage._state.adding, usage._state.db = False, connection.alias
+    usage._state.adding, usage._state.db = False, db.alias
     return row
 
 
