@@ -140,13 +140,9 @@ def usage_paid(*, usage: AITransaction, amount: Decimal, now: datetime) -> Busin
             row.save(update_fields=["low_balance_alerted"])
         return row
     row = spendable_locked(business=usage.business_id, amount=amount, now=now)
-    before = row.balance
-    row.balance -= amount
-    alerts.alerts_after_debit(row=row, before=before)
-    row.save(update_fields=["balance", "low_balance_alerted", "updated_at"])
     usage.balance_row = row
-    row_insert(usage)
-    _ledger_write(row=row, kind=Kind.USAGE, amount=-amount, usage=usage)
+    row_insert(usage)  # first: the ledger entry links to it
+    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
     return row
 
 
