@@ -17,6 +17,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
 )
+from pos.prepared import execute_prepared
 
 
 def lock_purchase(*, purchase_id: int) -> AICreditPurchase:
@@ -132,7 +133,7 @@ def lock_balance_debited_for(
     params = [amount, now, usage.business_id, amount, now, *_prepared(usage, db)]
     params += _prepared(entry, db)
     with db.cursor() as cursor:
-        cursor.execute(_DEBIT_FOR_USAGE, params)
+        execute_prepared(cursor, _DEBIT_FOR_USAGE, params)
         found = cursor.fetchone()
     if found is None:
         return None
@@ -173,7 +174,8 @@ def usage_settled_at_hold(
         _USAGE.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
     ]
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
             _settle_at_hold_statement(fields),
             [*prepared, usage_id, AITransaction.UsageStatus.PENDING, credits],
         )

@@ -24,6 +24,15 @@ from ai_features.services.credits import credits_add
 from conftest import ledger_sum, make_business, run_in_threads, stored_balance
 
 
+def prepared_text(executed: str) -> str:
+    """The statement an `EXECUTE name(…)` ran, as PostgreSQL holds it (less `PREPARE name AS`)."""
+    name = executed.split()[1].split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        (statement,) = cursor.fetchone()
+    return statement.split(" AS ", 1)[1]
+
+
 @pytest.fixture
 def funded(business):
     credits_add(business=business, amount="20", kind="grant")
@@ -38,11 +47,13 @@ def test_a_charge_locks_and_debits_in_one_statement(funded, user):
         usage = credits_charge(business=funded, user=user, feature="product_description")
 
     sql = [q["sql"] for q in queries.captured_queries]
-    assert not any("FOR UPDATE" in statement for statement in sql)
     # Inside the test's transaction the atomic block is a savepoint: savepoint, one statement
-    # that debits and inserts the usage and ledger rows, release. No other statement.
-    assert [s.split()[0] for s in sql] == ["SAVEPOINT", "WITH", "RELEASE"]
-    assert "balance >=" in sql[1] and sql[1].count("INSERT INTO") == 2
+    # (prepared by the first charge) that debits and inserts the usage and ledger rows,
+    # release. No other statement.
+    assert [s.split()[0] for s in sql] == ["SAVEPOINT", "EXECUTE", "RELEASE"]
+    spend = prepared_text(sql[1])
+    assert spend.startswith("WITH") and "FOR UPDATE" not in spend
+    assert "balance >=" in spend and spend.count("INSERT INTO") == 2
     row = BusinessAICredits.objects.get(business=funded)
     assert usage.balance_row_id == row.pk
     entry = CreditLedgerEntry.objects.get(usage=usage)
@@ -154,8 +165,10 @@ def test_racing_charges_never_overdraw_and_lose_no_update():
 @pytest.mark.django_db(transaction=True)  # autocommit, as a request runs it
 @pytest.mark.usefixtures("catalogue")
 def test_a_hold_settled_at_its_price_is_one_statement(funded, user):
-    hold = credits_reserve(business=funded, user=user, feature="product_description")
     provider = {"model": "gpt-x", "prompt_tokens": 19, "completion_tokens": 10}
+    earlier = credits_reserve(business=funded, user=user, feature="product_description")
+    credits_settle(hold=earlier, tokens_used=1, provider=provider)  # prepares the statement
+    hold = credits_reserve(business=funded, user=user, feature="product_description")
 
     with CaptureQueriesContext(connection) as queries:
         usage = credits_settle(
@@ -163,14 +176,15 @@ def test_a_hold_settled_at_its_price_is_one_statement(funded, user):
         )
 
     sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) == 1 and sql[0].startswith("UPDATE ai_transactions")
-    assert "FOR UPDATE" not in sql[0]
+    assert len(sql) == 1 and sql[0].startswith("EXECUTE")
+    settle = prepared_text(sql[0])
+    assert settle.startswith("UPDATE ai_transactions") and "FOR UPDATE" not in settle
     stored = AITransaction.objects.get(pk=hold.pk)
     for found in (usage, stored):
         assert (found.status, found.success, found.credits_used) == ("completed", True, 2.5)
         assert (found.tokens_used, found.prompt_tokens, found.model) == (29, 19, "gpt-x")
         assert found.cost_to_us == Decimal("0.000009") and found.settled_at is not None
-    assert stored_balance(funded) == Decimal("17.50") == ledger_sum(funded)
+    assert stored_balance(funded) == Decimal("15.00") == ledger_sum(funded)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,98 @@
+"""Statements prepared once per PostgreSQL session (pos/prepared.py): the same results as the
+plain statement, prepared once per connection, kept across a rollback, prepared afresh after a
+reconnect, and plain text when turned off."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from pos.prepared import execute_prepared
+
+ECHO = "SELECT %s::numeric + 1, %s::timestamptz, %s::text, '100%%' || %s::text"
+PARAMS = [Decimal("2.50"), datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), None, "it's 5% off"]
+ROW = (Decimal("3.50"), datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), None, "100%it's 5% off")
+
+
+def run(sql: str = ECHO, params=None) -> tuple[tuple, list[str]]:
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        execute_prepared(cursor, sql, PARAMS if params is None else params)
+        row = cursor.fetchone()
+    return row, [q["sql"].split()[0] for q in queries.captured_queries]
+
+
+def prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_answer_is_the_plain_statements_prepared_once_per_connection():
+    with connection.cursor() as cursor:
+        cursor.execute(ECHO, PARAMS)
+        plain = cursor.fetchone()
+
+    first, first_sql = run()
+    again, again_sql = run()
+
+    assert plain == first == again == ROW
+    assert first_sql == ["PREPARE", "EXECUTE"]
+    assert again_sql == ["EXECUTE"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_statement_with_no_parameters_and_another_text_are_prepared_apart():
+    assert run("SELECT 7", [])[0] == (7,)
+    assert run("SELECT 8", [])[0] == (8,)
+    assert run("SELECT 7", []) == ((7,), ["EXECUTE"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rollback_keeps_what_was_prepared():
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        run()
+        raise ZeroDivisionError
+
+    assert run() == (ROW, ["EXECUTE"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    run()
+    connection.close()
+
+    assert run() == (ROW, ["PREPARE", "EXECUTE"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_turned_off_it_runs_the_plain_text(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    before = prepared_names()
+
+    row, sql = run("SELECT %s::int * 3", [5])
+
+    assert (row, sql) == ((15,), ["SELECT"])
+    assert prepared_names() == before
+
+
+def test_another_database_runs_the_plain_text():
+    class Cursor:
+        db = SimpleNamespace(vendor="sqlite")
+        ran = None
+
+        def execute(self, sql, params=None):
+            self.ran = (sql, params)
+
+    cursor = Cursor()
+    execute_prepared(cursor, "SELECT %s", [1])
+
+    assert cursor.ran == ("SELECT %s", [1])
