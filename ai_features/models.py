@@ -248,11 +248,16 @@ class AITransaction(models.Model):
         COMPLETED = "completed", "Completed"
         RELEASED = "released", "Released (hold returned)"
 
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_transactions")
+    # Every index here is written twice per feature call (the hold's insert and the settle's
+    # update), so only those something reads: `transaction_recent` leads with the business, and
+    # nothing matches feature or status with LIKE (Django's db_index adds a LIKE copy).
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="ai_transactions", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    feature = models.CharField(max_length=50, db_index=True)
+    feature = models.CharField(max_length=50)
     credits_used = models.DecimalField(**MONEY, default=0)
     cost_to_us = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     tokens_used = models.PositiveIntegerField(default=0)
@@ -264,7 +269,6 @@ class AITransaction(models.Model):
         max_length=10,
         choices=UsageStatus.choices,
         default=UsageStatus.COMPLETED,
-        db_index=True,
     )
     credits_held = models.DecimalField(**MONEY, default=0)
     credits_uncharged = models.DecimalField(**MONEY, default=0)
@@ -283,7 +287,11 @@ class AITransaction(models.Model):
     class Meta:
         db_table = "ai_transactions"
         ordering = ["-timestamp", "-id"]
-        indexes = [models.Index(fields=["business", "-timestamp"], name="transaction_recent")]
+        indexes = [
+            models.Index(fields=["business", "-timestamp"], name="transaction_recent"),
+            models.Index(fields=["feature"], name="transaction_feature"),
+            models.Index(fields=["status"], name="transaction_status"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(credits_used__gte=0, credits_held__gte=0, credits_uncharged__gte=0),
@@ -333,7 +341,10 @@ class CreditLedgerEntry(models.Model):
         EXPIRY = "expiry", "Expiry"
         ADJUSTMENT = "adjustment", "Adjustment"
 
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_ledger")
+    # `ledger_business_recent` leads with the business: no index of its own.
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="ai_ledger", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)
     balance_after = models.DecimalField(**MONEY)

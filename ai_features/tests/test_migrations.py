@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
 from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from conftest import make_business
@@ -108,3 +109,53 @@ def test_renaming_to_the_seeds_table_names_keeps_every_row():
     assert "ai_features_businessaicredits" not in tables
     assert BusinessAICredits.objects.get(business=shop).balance == 42
     assert AIUsageAlert.objects.get(business=shop).alert_type == "low_balance"
+
+
+def indexes(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return {name for name, index in found.items() if index["index"] and not index["primary_key"]}
+
+
+SLIM_USAGE = {
+    "transaction_recent",
+    "transaction_feature",
+    "transaction_status",
+    "ai_features_aitransaction_timestamp_6409d714",
+    "ai_features_aitransaction_user_id_a8ddcc09",
+    "ai_features_aitransaction_balance_row_id_de5edffc",
+}
+UNREAD = {
+    "ai_features_aitransaction_business_id_abf0686a",
+    "ai_features_aitransaction_feature_c94c7bd2_like",
+    "ai_features_aitransaction_status_bc8dd85c_like",
+}
+
+
+@pytest.mark.postgres
+def test_the_usage_and_ledger_tables_keep_only_indexes_something_reads():
+    """Each is written on every feature call: no LIKE copies, no business_id index that the
+    (business, …) index already leads with. Undone and redone, the same set."""
+    module = importlib.import_module("ai_features.migrations.0013_fewer_usage_and_ledger_indexes")
+    ledger = CreditLedgerEntry._meta.db_table
+    slim_ledger = indexes(ledger)
+    assert indexes("ai_transactions") == SLIM_USAGE
+    assert "ledger_business_recent" in slim_ledger
+    assert "ai_features_creditledgerentry_business_id_94bde5af" not in slim_ledger
+
+    with connection.schema_editor() as editor:  # DDL rolls back with the test's transaction
+        module.restored(apps, editor)
+    assert indexes("ai_transactions") == (
+        SLIM_USAGE - {"transaction_feature", "transaction_status"}
+        | UNREAD
+        | {
+            "ai_features_aitransaction_feature_c94c7bd2",
+            "ai_features_aitransaction_status_bc8dd85c",
+        }
+    )
+    assert indexes(ledger) == slim_ledger | {"ai_features_creditledgerentry_business_id_94bde5af"}
+
+    with connection.schema_editor() as editor:
+        module.slimmed(apps, editor)
+    assert indexes("ai_transactions") == SLIM_USAGE
+    assert indexes(ledger) == slim_ledger
