@@ -10,8 +10,10 @@ also runs 4 processes of one thread each. Raw SQL is measured two ways:
   RETURNING`, INSERT the usage transaction and INSERT the ledger row; COMMIT.
 - "raw three": the same writes as three statements (BEGIN; that UPDATE; INSERT; INSERT;
   COMMIT), the service's shape before it moved to one statement.
+- "raw prep": "raw one" as a statement prepared once per connection (PREPARE, then EXECUTE),
+  as the service has run its spend since pos/prepared.py: no parsing or planning per charge.
 - "raw lock": the old shape (SELECT … FOR UPDATE, then UPDATE), as bench/charge.py runs it.
-The goal's ratio is service / the faster of "raw one" and "raw three".
+The goal's ratio is service / the fastest of "raw one", "raw three" and "raw prep".
 Each figure is the median of --repeat runs. Ends with the ledger check. Asserts no speed.
 """
 
@@ -68,6 +70,24 @@ def raw_one_charge(business_id: int, state) -> None:
         (transaction_id,) = cursor.fetchone()
 
 
+RAW_PREPARED = "PREPARE raw_one AS " + RAW_ONE.replace("%s", "$%d") % tuple(range(1, 8))
+
+
+def raw_prepared_charge(business_id: int, state) -> None:
+    connection = state.get("raw")
+    if connection is None:
+        connection = state["raw"] = base.psycopg2.connect(base.BENCH_URL)
+        with connection, connection.cursor() as cursor:
+            cursor.execute(RAW_PREPARED)
+    with connection, connection.cursor() as cursor:
+        debit = (base.PRICE, business_id, base.PRICE)
+        cursor.execute(
+            "EXECUTE raw_one(%s, %s, %s, %s, %s, %s, %s)",
+            (*debit, business_id, base.PRICE, business_id, -base.PRICE),
+        )
+        (transaction_id,) = cursor.fetchone()
+
+
 def raw_three_charge(business_id: int, state) -> None:
     connection = state.get("raw")
     if connection is None:
@@ -99,6 +119,7 @@ KINDS = {
     "service": base.django_charge,
     "raw one": raw_one_charge,
     "raw three": raw_three_charge,
+    "raw prep": raw_prepared_charge,
     "raw lock": raw_lock_charge,
 }
 
@@ -178,7 +199,7 @@ def main() -> int:
     )
     print(
         f"{'scenario':<18} {'workers':<12} {'service':>8} {'raw one':>8} {'raw three':>9} "
-        f"{'raw lock':>9} {'ratio':>6} {'vs lock':>8}"
+        f"{'raw prep':>8} {'raw lock':>9} {'ratio':>6} {'vs lock':>8}"
     )
     for label, pick in scenarios.items():
         for how, count in runs:
@@ -190,10 +211,11 @@ def main() -> int:
                 if not rates[kind]:
                     print(f"{kind} made no charge: see the error above", file=sys.stderr)
                     return 2
-            raw = max(rates["raw one"], rates["raw three"])
+            raw = max(rates["raw one"], rates["raw three"], rates["raw prep"])
             print(
                 f"{label:<18} {f'{count} {how}':<12} {rates['service']:>8.0f} "
-                f"{rates['raw one']:>8.0f} {rates['raw three']:>9.0f} {rates['raw lock']:>9.0f} "
+                f"{rates['raw one']:>8.0f} {rates['raw three']:>9.0f} {rates['raw prep']:>8.0f} "
+                f"{rates['raw lock']:>9.0f} "
                 f"{rates['service'] / raw:>6.2f} {rates['service'] / rates['raw lock']:>8.2f}"
             )
 
