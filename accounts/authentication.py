@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Business, BusinessMembership
 from accounts.services import BUSINESS_HEADER, business_id_from_header
+from pos.prepared import execute_prepared
 
 
 class TokenBusinessAuthentication(TokenAuthentication):
@@ -86,7 +87,7 @@ def _token_memberships(key: str, business_id: int | None) -> list[tuple[Token, B
         sql += " AND m.business_id = %s LIMIT 1"
         params.append(business_id)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, sql, params)
         rows = cursor.fetchall()
     found = []
     for row in rows:

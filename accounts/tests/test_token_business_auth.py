@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BusinessMembership
 from ai_features.services.credits import credits_add
-from conftest import make_business, make_user, token_client
+from conftest import make_business, make_user, statement_text, token_client
 
 pytestmark = pytest.mark.django_db
 BALANCE = "/ai/api/credits/balance/"
@@ -17,12 +17,13 @@ BALANCE = "/ai/api/credits/balance/"
 def test_a_balance_read_costs_one_query_for_auth_and_business_and_one_for_the_row(user, business):
     credits_add(business=business, amount="12.50", kind="grant")
     client = token_client(user)
+    client.get(BALANCE)  # prepares the statements on this connection (pos/prepared.py)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(BALANCE)
 
     assert response.status_code == 200 and response.json()["balance"] == 12.5
     assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
-    assert "authtoken_token" in queries.captured_queries[0]["sql"]
+    assert "authtoken_token" in statement_text(queries.captured_queries[0]["sql"])
 
 
 @pytest.mark.postgres
@@ -31,11 +32,13 @@ def test_the_header_picks_a_business_in_the_same_one_query(user, business):
     BusinessMembership.objects.create(user=user, business=other, role="staff")
     credits_add(business=other, amount="7", kind="grant")
     client = token_client(user)
+    client.get(BALANCE, HTTP_X_BUSINESS_ID=str(other.id))  # prepares the statements
     with CaptureQueriesContext(connection) as queries:
         response = client.get(BALANCE, HTTP_X_BUSINESS_ID=str(other.id))
 
     assert response.json()["balance"] == 7
     assert len(queries.captured_queries) == 2
+    assert "m.business_id = $2" in statement_text(queries.captured_queries[0]["sql"])
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from ai_features.models import (
 from ai_features.services import alerts
 from ai_features.services.locks import lock_balance, lock_balance_debited_for
 from ai_features.services.money import CENT, ZERO
+from pos.prepared import execute_prepared
 
 Kind = CreditLedgerEntry.Kind
 TOP_UPS = {Kind.PURCHASE, Kind.GRANT}
@@ -216,7 +217,7 @@ def balance_get(*, business: Business) -> dict:
     # allows one active row at most. (SQLite, for development, returns other types: the ORM.)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_BALANCE_READ, [business.pk])
+            execute_prepared(cursor, _BALANCE_READ, [business.pk])
             found = cursor.fetchone()
     else:
         found = (

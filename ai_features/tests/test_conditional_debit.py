@@ -21,16 +21,7 @@ from ai_features.services.billing import (
     credits_settle,
 )
 from ai_features.services.credits import credits_add
-from conftest import ledger_sum, make_business, run_in_threads, stored_balance
-
-
-def prepared_text(executed: str) -> str:
-    """The statement an `EXECUTE name(…)` ran, as PostgreSQL holds it (less `PREPARE name AS`)."""
-    name = executed.split()[1].split("(")[0]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
-        (statement,) = cursor.fetchone()
-    return statement.split(" AS ", 1)[1]
+from conftest import ledger_sum, make_business, run_in_threads, statement_text, stored_balance
 
 
 @pytest.fixture
@@ -51,7 +42,7 @@ def test_a_charge_locks_and_debits_in_one_statement(funded, user):
     # (prepared by the first charge) that debits and inserts the usage and ledger rows,
     # release. No other statement.
     assert [s.split()[0] for s in sql] == ["SAVEPOINT", "EXECUTE", "RELEASE"]
-    spend = prepared_text(sql[1])
+    spend = statement_text(sql[1])
     assert spend.startswith("WITH") and "FOR UPDATE" not in spend
     assert "balance >=" in spend and spend.count("INSERT INTO") == 2
     row = BusinessAICredits.objects.get(business=funded)
@@ -177,7 +168,7 @@ def test_a_hold_settled_at_its_price_is_one_statement(funded, user):
 
     sql = [q["sql"] for q in queries.captured_queries]
     assert len(sql) == 1 and sql[0].startswith("EXECUTE")
-    settle = prepared_text(sql[0])
+    settle = statement_text(sql[0])
     assert settle.startswith("UPDATE ai_transactions") and "FOR UPDATE" not in settle
     stored = AITransaction.objects.get(pk=hold.pk)
     for found in (usage, stored):

@@ -7,7 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from conftest import charge_success_body, deliver_webhook, make_purchase, run_in_threads
+from conftest import (
+    charge_success_body,
+    deliver_webhook,
+    make_purchase,
+    run_in_threads,
+    statement_text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +165,8 @@ def test_a_throttled_request_costs_one_statement_for_its_limit(api, business):
     with CaptureQueriesContext(connection) as queries:
         api.get("/ai/api/credits/verify/", {"reference": "nothing-yet"})
 
-    counted = [q["sql"] for q in queries if "rate_limit" in q["sql"] or "cache" in q["sql"]]
+    ran = [statement_text(q["sql"]) for q in queries]
+    counted = [sql for sql in ran if "rate_limit" in sql or "cache" in sql]
     assert len(counted) == 1 and counted[0].startswith("INSERT INTO api_rate_limit_windows")
 
 
