@@ -9,6 +9,9 @@ with `EXECUTE name(…)`: same parameters, same results, same transaction.
 
 A prepared statement belongs to the database session, and `PREPARE` is not undone by a
 rollback, so what was prepared is remembered per connection (a reconnect starts afresh).
+PostgreSQL replans a prepared statement when a table under it changes, but will not run one
+whose result columns changed type (a migration while serving): that error marks the connection
+to be replaced when its request ends, so one request fails, not every request for a minute.
 
 Off (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that shares server sessions between
 clients per transaction (PgBouncer's transaction mode): there a statement prepared on one
@@ -20,8 +23,10 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.db import DatabaseError
 
 _PLACEHOLDER = re.compile(r"%s|%%")
+RESULT_TYPE_CHANGED = "0A000"  # feature_not_supported: "cached plan must not change result type"
 
 
 @functools.cache
@@ -51,7 +56,12 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
     if name not in prepared:
         cursor.execute(prepare)
         prepared.add(name)
-    cursor.execute(_execute_text(name, len(params)), params)
+    try:
+        cursor.execute(_execute_text(name, len(params)), params)
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "pgcode", None) == RESULT_TYPE_CHANGED:
+            db.close_at = 0  # Django closes it at the end of the request (CONN_MAX_AGE's check)
+        raise
 
 
 def _prepared_on(db) -> set[str]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from pos.prepared import execute_prepared
@@ -96,3 +96,31 @@ def test_another_database_runs_the_plain_text():
     execute_prepared(cursor, "SELECT %s", [1])
 
     assert cursor.ran == ("SELECT %s", [1])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_column_changing_type_under_a_prepared_statement_replaces_the_connection():
+    """A migration that changes a returned column's type while serving: PostgreSQL refuses the
+    old plan; the connection is closed at the end of the request, and the next one prepares
+    afresh."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (amount integer)")
+        cursor.execute("INSERT INTO prepared_probe VALUES (7)")
+    try:
+        assert run("SELECT amount FROM prepared_probe", [])[0] == (7,)
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE prepared_probe ALTER amount TYPE numeric(12, 2)")
+
+        with pytest.raises(DatabaseError, match="must not change result type"):
+            run("SELECT amount FROM prepared_probe", [])
+        connection.close_if_unusable_or_obsolete()  # what Django does when a request ends
+
+        assert connection.connection is None
+        assert run("SELECT amount FROM prepared_probe", []) == (
+            (Decimal("7.00"),),
+            ["PREPARE", "EXECUTE"],
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE prepared_probe")
