@@ -9,9 +9,12 @@ with `EXECUTE name(…)`: same parameters, same results, same transaction.
 
 A prepared statement belongs to the database session, and `PREPARE` is not undone by a
 rollback, so what was prepared is remembered per connection (a reconnect starts afresh).
-PostgreSQL replans a prepared statement when a table under it changes, but will not run one
-whose result columns changed type (a migration while serving): that error marks the connection
-to be replaced when its request ends, so one request fails, not every request for a minute.
+PostgreSQL replans a prepared statement when a table under it changes, but fails one whose
+result columns changed type, precision or length, or whose parameters no longer fit their
+columns (a migration while serving), and one that the session lost (`DEALLOCATE ALL`,
+`DISCARD ALL`). Such an error makes this module forget what it prepared there and marks the
+connection to be closed when its request ends: one request fails, not every request for the
+connection's remaining CONN_MAX_AGE.
 
 Off (`DATABASE_PREPARED_STATEMENTS=false`) behind a pooler that shares server sessions between
 clients per transaction (PgBouncer's transaction mode): there a statement prepared on one
@@ -26,7 +29,13 @@ from django.conf import settings
 from django.db import DatabaseError
 
 _PLACEHOLDER = re.compile(r"%s|%%")
-RESULT_TYPE_CHANGED = "0A000"  # feature_not_supported: "cached plan must not change result type"
+# The errors that say a prepared statement no longer fits its session.
+STALE = {
+    "0A000",  # feature_not_supported: "cached plan must not change result type"
+    "42804",  # datatype_mismatch: a parameter's column changed type
+    "26000",  # invalid_sql_statement_name: "prepared statement … does not exist"
+    "42P05",  # duplicate_prepared_statement: prepared by someone else on this session
+}
 
 
 @functools.cache
@@ -53,13 +62,14 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         return
     name, prepare = _prepare_text(sql)
     prepared = _prepared_on(db)
-    if name not in prepared:
-        cursor.execute(prepare)
-        prepared.add(name)
     try:
+        if name not in prepared:
+            cursor.execute(prepare)
+            prepared.add(name)
         cursor.execute(_execute_text(name, len(params)), params)
     except DatabaseError as exc:
-        if getattr(exc.__cause__, "pgcode", None) == RESULT_TYPE_CHANGED:
+        if getattr(exc.__cause__, "pgcode", None) in STALE:
+            prepared.clear()
             db.close_at = 0  # Django closes it at the end of the request (CONN_MAX_AGE's check)
         raise
 

@@ -158,9 +158,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # "database is locked" halfway through.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The hottest statements (the spend and the settle) are prepared once per PostgreSQL session
-# (pos/prepared.py). Turn off behind a pooler in transaction mode (PgBouncer's), which hands a
-# client a different server session for each transaction.
+# The hottest statements (authentication, throttle count, balance read, spend, settle) are
+# prepared once per PostgreSQL session (pos/prepared.py). Turn off behind a pooler in
+# transaction mode (PgBouncer's), which hands a client a different server session for each
+# transaction.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,11 +8,13 @@ of both tables, which `transaction_recent` and `ledger_business_recent` lead wit
 `feature` and `status` indexes stay, renamed (`transaction_feature`, `transaction_status`) now
 that they are declared in Meta.
 
-Deploy: on PostgreSQL every step is a DROP INDEX or ALTER INDEX … RENAME, instant however large
-the tables, but each takes the table's lock for that instant. `lock_timeout` makes the migration
-give up after 5 seconds instead of queueing every request behind a long transaction; run it
-again when that happens. SQLite (development) has no LIKE copies and cannot rename an index:
-there the two plain indexes are rebuilt under their new names.
+Deploy: the migration is not atomic. On PostgreSQL each index is dropped (or, undoing it,
+built) CONCURRENTLY, which never blocks the table's reads or writes, only waits for the
+transactions already using it; a rename takes a lock that does not block them either. Each step
+is IF [NOT] EXISTS, so a migration stopped halfway can simply be run again (a CREATE INDEX
+CONCURRENTLY that failed leaves an INVALID index of that name: drop it first). SQLite (development)
+has no LIKE copies and cannot rename an index: there the two plain indexes are rebuilt under
+their new names. Inside a transaction (a test), the same steps run without CONCURRENTLY.
 """
 
 from django.db import migrations, models
@@ -32,39 +34,44 @@ def _postgres(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
 
+def _concurrently(schema_editor) -> str:
+    """CONCURRENTLY where PostgreSQL allows it: not inside a transaction block."""
+    in_transaction = schema_editor.connection.in_atomic_block
+    return "CONCURRENTLY " if _postgres(schema_editor) and not in_transaction else ""
+
+
 def slimmed(apps, schema_editor):
-    run = schema_editor.execute
-    if _postgres(schema_editor):
-        run("SET LOCAL lock_timeout = '5s'")
+    run, concurrently = schema_editor.execute, _concurrently(schema_editor)
     for name in DROPPED.values():
-        run(f"DROP INDEX IF EXISTS {name}")
+        run(f"DROP INDEX {concurrently}IF EXISTS {name}")
     for column, old in RENAMED.items():
         new = f"transaction_{column}"
         if _postgres(schema_editor):
-            run(f"DROP INDEX IF EXISTS {old}_like")
+            run(f"DROP INDEX {concurrently}IF EXISTS {old}_like")
             run(f"ALTER INDEX IF EXISTS {old} RENAME TO {new}")
         else:
             run(f"DROP INDEX IF EXISTS {old}")
-        run(f"CREATE INDEX IF NOT EXISTS {new} ON ai_transactions ({column})")
+        run(f"CREATE INDEX {concurrently}IF NOT EXISTS {new} ON ai_transactions ({column})")
 
 
 def restored(apps, schema_editor):
-    run = schema_editor.execute
+    run, concurrently = schema_editor.execute, _concurrently(schema_editor)
     for column, old in RENAMED.items():
         new = f"transaction_{column}"
         if _postgres(schema_editor):
             run(f"ALTER INDEX IF EXISTS {new} RENAME TO {old}")
-            run(
-                f"CREATE INDEX IF NOT EXISTS {old}_like ON ai_transactions ({column} varchar_pattern_ops)"
-            )
+            like = f"{column} varchar_pattern_ops"
+            run(f"CREATE INDEX {concurrently}IF NOT EXISTS {old}_like ON ai_transactions ({like})")
         else:
             run(f"DROP INDEX IF EXISTS {new}")
-        run(f"CREATE INDEX IF NOT EXISTS {old} ON ai_transactions ({column})")
+        run(f"CREATE INDEX {concurrently}IF NOT EXISTS {old} ON ai_transactions ({column})")
     for table, name in DROPPED.items():
-        run(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (business_id)")
+        run(f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} (business_id)")
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CONCURRENTLY cannot run inside a transaction
+
     dependencies = [
         ("accounts", "0003_rate_limit_windows"),
         ("ai_features", "0012_gateways_stripe_and_names"),
@@ -72,7 +79,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(slimmed, restored)],
+            database_operations=[migrations.RunPython(slimmed, restored, atomic=False)],
             state_operations=[
                 migrations.AlterField(
                     model_name="aitransaction",

@@ -124,3 +124,31 @@ def test_a_column_changing_type_under_a_prepared_statement_replaces_the_connecti
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE prepared_probe")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_its_statements_is_replaced():
+    run()
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
+
+    with pytest.raises(DatabaseError, match="does not exist"):
+        run()
+    connection.close_if_unusable_or_obsolete()
+
+    assert connection.connection is None
+    assert run() == (ROW, ["PREPARE", "EXECUTE"])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_statement_keeps_its_connection():
+    """A constraint or data error is the statement's own: the connection stays."""
+    run()
+    with pytest.raises(DatabaseError, match="division by zero"):
+        run("SELECT 1 / %s::int", [0])
+    connection.close_if_unusable_or_obsolete()
+
+    assert connection.connection is not None
+    assert run() == (ROW, ["EXECUTE"])
