@@ -66,25 +66,33 @@ class Provider(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while True:
+        while not self.transport.is_closing():
+            self.buffer = self.buffer.lstrip(b"\r\n")  # stray line ends between requests
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
                 if len(self.buffer) > MAX_HEAD:
                     self.transport.close()
                 return
             head = self.buffer[:end].split(b"\r\n")
-            length = 0
+            fields = {}
             for line in head[1:]:
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(self.buffer) < end + 4 + length:
+                fields[name.strip().lower()] = value.strip()
+            request_line = head[0].split(b" ")
+            length = fields.get(b"content-length", b"0")
+            if len(request_line) != 3 or not length.isdigit() or b"transfer-encoding" in fields:
+                # Not what an SDK sends (it always gives the body's length): refuse and hang up.
+                self.transport.write(http_answer(400, '{"error": {"message": "bad request"}}'))
+                self.transport.close()
+                return
+            if len(self.buffer) < end + 4 + int(length):
                 return  # the rest of the body is still on its way
-            body = self.buffer[end + 4 : end + 4 + length]
-            self.buffer = self.buffer[end + 4 + length :]
-            self.respond(head[0].split(b" ")[1], body)
+            body = self.buffer[end + 4 : end + 4 + int(length)]
+            self.buffer = self.buffer[end + 4 + int(length) :]
+            closing = fields.get(b"connection", b"").lower() == b"close"
+            self.respond(request_line[1], body, closing)
 
-    def respond(self, path: bytes, body: bytes) -> None:
+    def respond(self, path: bytes, body: bytes, closing: bool) -> None:
         key = (path, body)
         answer = self.answers.get(key)
         if answer is None:
@@ -93,13 +101,15 @@ class Provider(asyncio.Protocol):
                 self.answers.clear()
             self.answers[key] = answer
         if self.delay:
-            asyncio.get_running_loop().call_later(self.delay, self.send, answer)
+            asyncio.get_running_loop().call_later(self.delay, self.send, answer, closing)
         else:
-            self.send(answer)
+            self.send(answer, closing)
 
-    def send(self, answer: bytes) -> None:
+    def send(self, answer: bytes, closing: bool) -> None:
         if not self.transport.is_closing():
             self.transport.write(answer)
+            if closing:
+                self.transport.close()
 
 
 async def serve(port: int) -> None:
