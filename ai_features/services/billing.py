@@ -102,19 +102,16 @@ def credits_charge(
     """Charge one use of a feature (its price unless `credits` is given) and record it."""
     amount = _amount_for(feature, credits)
     now = timezone.now()
-    usage = AITransaction(
-        business=business,
-        user=user,
-        feature=feature,
-        credits_used=amount,
-        tokens_used=tokens_used,
-        cost_to_us=Decimal(str(cost_to_us)),
-        processing_time_ms=processing_time_ms,
-        status=Status.COMPLETED,
-        settled_at=now,
-    )
-    usage_paid(usage=usage, amount=amount, now=now)
-    return usage
+    outcome = {
+        "feature": feature,
+        "credits_used": amount,
+        "tokens_used": tokens_used,
+        "cost_to_us": Decimal(str(cost_to_us)),
+        "processing_time_ms": processing_time_ms,
+        "status": Status.COMPLETED,
+        "settled_at": now,
+    }
+    return usage_paid(business=business, user=user, amount=amount, now=now, values=outcome)
 
 
 @_expiring
@@ -122,15 +119,8 @@ def credits_charge(
 def credits_reserve(*, business: Business, user, feature: str, credits=None) -> AITransaction:
     """Hold the estimated cost before the provider call, as a pending transaction."""
     amount = _amount_for(feature, credits)
-    hold = AITransaction(
-        business=business,
-        user=user,
-        feature=feature,
-        credits_held=amount,
-        status=Status.PENDING,
-    )
-    usage_paid(usage=hold, amount=amount, now=timezone.now())
-    return hold
+    held = {"feature": feature, "credits_held": amount, "status": Status.PENDING}
+    return usage_paid(business=business, user=user, amount=amount, now=timezone.now(), values=held)
 
 
 def _hold_row_locked(usage: AITransaction):

@@ -123,28 +123,35 @@ def debit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, **links)
     return _ledger_write(row=row, kind=kind, amount=-amount, **links)
 
 
-def usage_paid(*, usage: AITransaction, amount: Decimal, now: datetime) -> BusinessAICredits:
-    """Pay `amount` for an unsaved usage row from its business's balance, or raise why the
-    balance cannot pay now; the usage row and its ledger entry are saved with the debit.
+def usage_paid(
+    *, business: Business, user, amount: Decimal, now: datetime, values: dict
+) -> AITransaction:
+    """Pay `amount` from the business's balance for a new usage row by `user` (with `values`,
+    by field attname), or raise why the balance cannot pay now; the usage row and its ledger
+    entry are saved with the debit, and the saved usage row is returned.
 
     The hot path of every spend: one statement locks and debits the row if it can pay (design
     section 7, rule 1) and inserts both rows; then the alerts the debit crosses are raised as
     `debit_locked` does. When that statement finds nothing to debit, the row is locked and
     checked the long way, which raises `CreditsExpired` or `InsufficientCredits` (or debits,
     if a top-up landed in between). Inside the caller's `transaction.atomic()`."""
-    entry = CreditLedgerEntry(kind=Kind.USAGE, amount=-amount)
-    row = lock_balance_debited_for(usage=usage, amount=amount, now=now, entry=entry)
-    if row is not None:
-        alerted = row.low_balance_alerted
-        alerts.alerts_after_debit(row=row, before=row.balance + amount)
-        if row.low_balance_alerted != alerted:  # only on the debit that crosses the threshold
-            row.save(update_fields=["low_balance_alerted"])
-        return row
-    row = spendable_locked(business=usage.business_id, amount=amount, now=now)
-    usage.balance_row = row
-    row_insert(usage)  # first: the ledger entry links to it
-    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
-    return row
+    user_id = None if user is None else user.pk
+    spent = lock_balance_debited_for(
+        business_id=business.pk, amount=amount, now=now, values={"user_id": user_id, **values}
+    )
+    if spent is None:
+        row = spendable_locked(business=business, amount=amount, now=now)
+        usage = row_insert(AITransaction(business=business, user=user, balance_row=row, **values))
+        debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
+        return usage
+    row, usage = spent
+    alerted = row.low_balance_alerted
+    alerts.alerts_after_debit(row=row, before=row.balance + amount)
+    if row.low_balance_alerted != alerted:  # only on the debit that crosses the threshold
+        row.save(update_fields=["low_balance_alerted"])
+    # As the long way leaves it: the business, the user and the row that paid, at hand.
+    usage.business, usage.user, usage.balance_row = business, user, row
+    return usage
 
 
 def spendable_locked(*, business: Business | int, amount: Decimal, now: datetime):

@@ -58,7 +58,14 @@ def lock_balance(*, business: Business | int, create: bool = False) -> BusinessA
     return row
 
 
-_BALANCE_COLUMNS = [field.column for field in BusinessAICredits._meta.concrete_fields]
+# What a spend needs back of the row it debited: which row, and what it holds now.
+# (By attname, in the model's field order: what `from_db` takes.)
+_DEBITED_FIELDS = [
+    field.attname
+    for field in BusinessAICredits._meta.concrete_fields
+    if field.attname in {"id", "business_id", "balance", "low_balance_alerted"}
+]
+_DEBITED_COLUMNS = [BusinessAICredits._meta.get_field(name).column for name in _DEBITED_FIELDS]
 # One statement that locks the active row and takes `amount` out of it, only if it can pay now:
 # the same row lock as `select_for_update`, in one round trip instead of two. The WHERE is
 # re-checked against the latest committed row after waiting on a concurrent lock, so no update
@@ -67,17 +74,28 @@ _DEBIT_IF_SPENDABLE = (  # names from the model; every value is a parameter
     f"UPDATE {BusinessAICredits._meta.db_table} SET balance = balance - %s, updated_at = %s "  # noqa: S608
     "WHERE business_id = %s AND is_active AND balance >= %s "
     "AND (expires_at IS NULL OR expires_at > %s) "
-    f"RETURNING {', '.join(_BALANCE_COLUMNS)}"
+    f"RETURNING {', '.join(_DEBITED_COLUMNS)}"
 )
 
 
 # Filled from the UPDATE's new row, not from Python: which row paid, and what it holds now.
 _FROM_DEBIT = {
+    (AITransaction, "business"): "debited.business_id",
     (AITransaction, "balance_row"): "debited.id",
     (CreditLedgerEntry, "business"): "debited.business_id",
     (CreditLedgerEntry, "balance_after"): "debited.balance",
     (CreditLedgerEntry, "usage"): "used.id",
 }
+# Supplied by every spend: the time (what auto_now_add would stamp) and the entry's kind and
+# amount. The rest of the usage row is the caller's `values`, or the model's defaults.
+_SPEND_SUPPLIES = {
+    (AITransaction, "timestamp"),
+    (CreditLedgerEntry, "created_at"),
+    (CreditLedgerEntry, "kind"),
+    (CreditLedgerEntry, "amount"),
+}
+_USAGE = AITransaction._meta
+_USAGE_COLUMNS = ", ".join(field.column for field in _USAGE.concrete_fields)
 
 
 def _insert_fields(model) -> list:
@@ -103,48 +121,71 @@ _DEBIT_FOR_USAGE = (  # names from the models; every value is a parameter
 )
 
 
-def _prepared(instance, db) -> list:
-    """The instance's values for its INSERT, prepared as `objects.create` would prepare them
-    (defaults, auto_now_add), less those the statement takes from the debit."""
-    model = type(instance)
-    return [
-        field.get_db_prep_save(field.pre_save(instance, True), db)
-        for field in _insert_fields(model)
-        if (model, field.name) not in _FROM_DEBIT
-    ]
+@functools.cache
+def _spend_parameters() -> tuple[list, dict]:
+    """The keys, in order, of the spend's row parameters, and the model defaults of those a
+    spend need not give, prepared once as `objects.create` prepares them (no field of these
+    models has a default that varies: a callable one would be an error here)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    order, defaults = [], {}
+    for model in (AITransaction, CreditLedgerEntry):
+        for field in _insert_fields(model):
+            key = (model, field.attname)
+            if (model, field.name) in _FROM_DEBIT:
+                continue
+            order.append(key)
+            if key not in _SPEND_SUPPLIES:
+                if field.has_default() and callable(field.default):
+                    raise TypeError(f"{key} has a default that varies; give it to the spend")
+                defaults[key] = field.get_db_prep_save(field.get_default(), db)
+    return order, defaults
+
+
+# The usage row's fields, in the order `from_db` takes them, as keys of what one spend sent.
+_USAGE_KEYS = [(AITransaction, field.attname) for field in _USAGE.concrete_fields]
 
 
 def lock_balance_debited_for(
-    *, usage: AITransaction, amount: Decimal, now: datetime, entry: CreditLedgerEntry
-) -> BusinessAICredits | None:
-    """Lock `usage`'s business's active row and debit `amount` if it is active, unexpired at
-    `now` and holds at least `amount`; in the same statement insert `usage` (paid from that
-    row) and its ledger `entry` (the balance after, linked to the usage). The row after the
-    debit, with `usage` saved; or None: nothing changed, nothing locked. Inside
+    *, business_id: int, amount: Decimal, now: datetime, values: dict
+) -> tuple[BusinessAICredits, AITransaction] | None:
+    """Lock the business's active row and debit `amount` if it is active, unexpired at `now`
+    and holds at least `amount`; in the same statement insert the usage row it pays for (the
+    fields `values` gives, by attname; the model's defaults for the rest) and its ledger entry.
+    The row after the debit (its id, business, balance and alert flag; the rest deferred) and
+    the saved usage row; or None: nothing changed, nothing locked. Inside
     `transaction.atomic()`, like every lock here.
 
     PostgreSQL only (its values come back as the model's types with no conversion); on any
     other database it answers None, and the caller locks and checks the long way."""
     # The thread's connection itself: each attribute read through the `connection` proxy
-    # costs a thread-local lookup, and preparing the rows reads it once per field.
+    # costs a thread-local lookup.
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return None
-    params = [amount, now, usage.business_id, amount, now, *_prepared(usage, db)]
-    params += _prepared(entry, db)
+    order, defaults = _spend_parameters()
+    sent = defaults | {
+        (AITransaction, name): _USAGE.get_field(name).get_db_prep_save(value, db)
+        for name, value in values.items()
+    }
+    sent |= {
+        (AITransaction, "timestamp"): now,
+        (CreditLedgerEntry, "created_at"): now,
+        (CreditLedgerEntry, "kind"): CreditLedgerEntry.Kind.USAGE.value,
+        (CreditLedgerEntry, "amount"): -amount,
+    }
     with db.cursor() as cursor:
-        execute_prepared(cursor, _DEBIT_FOR_USAGE, params)
+        execute_prepared(
+            cursor, _DEBIT_FOR_USAGE, [amount, now, business_id, amount, now, *map(sent.get, order)]
+        )
         found = cursor.fetchone()
     if found is None:
         return None
-    row = BusinessAICredits.from_db(db.alias, None, found[:-1])
-    usage.pk, usage.balance_row = found[-1], row
-    usage._state.adding, usage._state.db = False, db.alias
-    return row
-
-
-_USAGE = AITransaction._meta
-_USAGE_COLUMNS = ", ".join(field.column for field in _USAGE.concrete_fields)
+    # Only what the statement returned is read back: the usage row is what was sent.
+    row = BusinessAICredits.from_db(db.alias, _DEBITED_FIELDS, found[:-1])
+    sent[(AITransaction, "id")] = found[-1]
+    sent[(AITransaction, "business_id")] = row.business_id
+    sent[(AITransaction, "balance_row_id")] = row.pk
+    return row, AITransaction.from_db(db.alias, None, [sent[key] for key in _USAGE_KEYS])
 
 
 @functools.cache

@@ -52,6 +52,67 @@ def test_a_charge_locks_and_debits_in_one_statement(funded, user):
     assert stored_balance(funded) == Decimal("15.00") == ledger_sum(funded)
 
 
+def _stored_as_returned(usage):
+    stored = AITransaction.objects.get(pk=usage.pk)
+    fields = [field.attname for field in AITransaction._meta.concrete_fields]
+    return {name: getattr(usage, name) for name in fields}, {
+        name: getattr(stored, name) for name in fields
+    }
+
+
+@pytest.mark.django_db
+def test_a_charge_returns_the_usage_row_as_it_was_stored(funded, user, django_assert_num_queries):
+    """The one-statement spend reads back only ids: the usage it returns is built from what it
+    sent, and must be what the database holds, field by field."""
+    usage = credits_charge(
+        business=funded,
+        user=user,
+        feature="customer_insight",
+        credits="3.25",
+        tokens_used=41,
+        cost_to_us=Decimal("0.000123"),
+        processing_time_ms=812,
+    )
+
+    returned, stored = _stored_as_returned(usage)
+    assert returned == stored
+    assert stored["credits_used"] == Decimal("3.25") and stored["tokens_used"] == 41
+    assert stored["balance_row_id"] == BusinessAICredits.objects.get(business=funded).pk
+    with django_assert_num_queries(0):  # the business and user are the caller's, at hand
+        assert (usage.business, usage.user) == (funded, user)
+
+
+@pytest.mark.django_db
+def test_a_hold_returns_the_usage_row_as_it_was_stored(funded):
+    hold = credits_reserve(business=funded, user=None, feature="product_description")
+
+    returned, stored = _stored_as_returned(hold)
+    assert returned == stored
+    assert (stored["status"], stored["credits_held"], stored["user_id"]) == (
+        "pending",
+        Decimal("2.50"),
+        None,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_usage_field_whose_default_varies_is_refused_not_frozen(funded, monkeypatch):
+    """The spend prepares the model defaults once: a default computed per row would be sent
+    with its first value for ever, so it is an error, found by the first spend."""
+    from ai_features.services import locks
+
+    monkeypatch.setattr(AITransaction._meta.get_field("model"), "default", lambda: "varies")
+    locks._spend_parameters.cache_clear()
+    try:
+        with pytest.raises(TypeError, match="default that varies"):
+            credits_charge(business=funded, user=None, feature="product_description")
+    finally:
+        monkeypatch.undo()
+        locks._spend_parameters.cache_clear()
+    assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
+
+
 @pytest.mark.django_db
 def test_a_short_balance_is_refused_and_changes_nothing(funded, user):
     with pytest.raises(InsufficientCredits):
