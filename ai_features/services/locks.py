@@ -66,34 +66,35 @@ _DEBITED_FIELDS = [
     if field.attname in {"id", "business_id", "balance", "low_balance_alerted"}
 ]
 _DEBITED_COLUMNS = [BusinessAICredits._meta.get_field(name).column for name in _DEBITED_FIELDS]
-# One statement that locks the active row and takes `amount` out of it, only if it can pay now:
-# the same row lock as `select_for_update`, in one round trip instead of two. The WHERE is
-# re-checked against the latest committed row after waiting on a concurrent lock, so no update
-# is lost and the balance never goes below zero; `is_expired` is the negation of the last test.
+_BALANCES = BusinessAICredits._meta.db_table
+# One statement that locks the active row and takes the spend's amount out of it, only if it
+# can pay now: the same row lock as `select_for_update`, in one round trip instead of two. The
+# WHERE is re-checked against the latest committed row after waiting on a concurrent lock, so
+# no update is lost and the balance never goes below zero; `is_expired` is the negation of the
+# last test. `spend` is the amount and the time, sent once for every place that uses them.
 _DEBIT_IF_SPENDABLE = (  # names from the model; every value is a parameter
-    f"UPDATE {BusinessAICredits._meta.db_table} SET balance = balance - %s, updated_at = %s "  # noqa: S608
-    "WHERE business_id = %s AND is_active AND balance >= %s "
-    "AND (expires_at IS NULL OR expires_at > %s) "
-    f"RETURNING {', '.join(_DEBITED_COLUMNS)}"
+    f"UPDATE {_BALANCES} SET balance = balance - spend.amount, updated_at = spend.now "  # noqa: S608
+    "FROM spend WHERE business_id = %s AND is_active AND balance >= spend.amount "
+    "AND (expires_at IS NULL OR expires_at > spend.now) "
+    f"RETURNING {', '.join(f'{_BALANCES}.{column}' for column in _DEBITED_COLUMNS)}"
 )
+_SPEND = "SELECT CAST(%s AS numeric) AS amount, CAST(%s AS timestamp with time zone) AS now"
 
-
-# Filled from the UPDATE's new row, not from Python: which row paid, and what it holds now.
-_FROM_DEBIT = {
+# Filled in the statement, not sent: from the debit (which row paid, and what it holds now),
+# the spend (what auto_now_add would stamp; the entry takes the amount out) and the usage row.
+_FROM_SPEND = {
     (AITransaction, "business"): "debited.business_id",
     (AITransaction, "balance_row"): "debited.id",
+    (AITransaction, "timestamp"): "spend.now",
     (CreditLedgerEntry, "business"): "debited.business_id",
     (CreditLedgerEntry, "balance_after"): "debited.balance",
+    (CreditLedgerEntry, "amount"): "-spend.amount",
     (CreditLedgerEntry, "usage"): "used.id",
+    (CreditLedgerEntry, "created_at"): "spend.now",
 }
-# Supplied by every spend: the time (what auto_now_add would stamp) and the entry's kind and
-# amount. The rest of the usage row is the caller's `values`, or the model's defaults.
-_SPEND_SUPPLIES = {
-    (AITransaction, "timestamp"),
-    (CreditLedgerEntry, "created_at"),
-    (CreditLedgerEntry, "kind"),
-    (CreditLedgerEntry, "amount"),
-}
+# Written into the statement as constants: the entry's kind, and the model's default for every
+# usage field the caller does not give.
+_FIXED = {(CreditLedgerEntry, "kind"): CreditLedgerEntry.Kind.USAGE.value}
 _USAGE = AITransaction._meta
 _USAGE_COLUMNS = ", ".join(field.column for field in _USAGE.concrete_fields)
 
@@ -102,47 +103,52 @@ def _insert_fields(model) -> list:
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
-def _inserted_from_debit(model) -> str:
-    """INSERT … SELECT of one `model` row: its values as parameters, or from the debit."""
-    fields = _insert_fields(model)
-    columns = ", ".join(field.column for field in fields)
-    values = ", ".join(_FROM_DEBIT.get((model, field.name), "%s") for field in fields)
-    return f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {values}"  # noqa: S608
-
-
-# The conditional debit above, and in the same statement the usage row it pays for and its
-# ledger entry: one round trip for the whole spend. Data-modifying WITH queries all run to
-# completion, and when the UPDATE matches nothing the INSERTs select from no row at all.
-_DEBIT_FOR_USAGE = (  # names from the models; every value is a parameter
-    f"WITH debited AS ({_DEBIT_IF_SPENDABLE}), "  # noqa: S608
-    f"used AS ({_inserted_from_debit(AITransaction)} FROM debited RETURNING id), "
-    f"entry AS ({_inserted_from_debit(CreditLedgerEntry)} FROM debited, used) "
-    f"SELECT debited.*, used.id FROM debited, used"
-)
+def _constant(field, value, db) -> str:
+    """`value` as an SQL literal of the field's column type, quoted by the driver as it quotes
+    parameters; `%` doubled, since the statement goes through psycopg2's formatting."""
+    literal = db.ops.compose_sql("%s", [field.get_db_prep_save(value, db)]).replace("%", "%%")
+    return f"CAST({literal} AS {field.db_type(db)})"
 
 
 @functools.cache
-def _spend_parameters() -> tuple[list, dict]:
-    """The keys, in order, of the spend's row parameters, and the model defaults of those a
-    spend need not give, prepared once as `objects.create` prepares them (no field of these
-    models has a default that varies: a callable one would be an error here)."""
+def _spend_statement(given: frozenset[str]) -> tuple[str, list]:
+    """The spend's statement when the caller gives the usage fields `given` (attnames), and
+    the order their values go in after the amount, the time and the business id. The
+    statement depends on which fields are given, since the others are constants in it."""
     db = connections[DEFAULT_DB_ALIAS]
-    order, defaults = [], {}
-    for model in (AITransaction, CreditLedgerEntry):
+    sent = []
+
+    def inserted(model, source: str) -> str:
+        columns, values = [], []
         for field in _insert_fields(model):
-            key = (model, field.attname)
-            if (model, field.name) in _FROM_DEBIT:
-                continue
-            order.append(key)
-            if key not in _SPEND_SUPPLIES:
-                if field.has_default() and callable(field.default):
-                    raise TypeError(f"{key} has a default that varies; give it to the spend")
-                defaults[key] = field.get_db_prep_save(field.get_default(), db)
-    return order, defaults
+            key = (model, field.name)
+            columns.append(field.column)
+            if key in _FROM_SPEND:
+                values.append(_FROM_SPEND[key])
+            elif model is AITransaction and field.attname in given:
+                values.append("%s")
+                sent.append(field.attname)
+            elif key in _FIXED:
+                values.append(_constant(field, _FIXED[key], db))
+            elif field.has_default() and callable(field.default):
+                raise TypeError(f"{key} has a default that varies; give it to the spend")
+            else:
+                values.append(_constant(field, field.get_default(), db))
+        return (
+            f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(values)} FROM {source}"
+        )
 
-
-# The usage row's fields, in the order `from_db` takes them, as keys of what one spend sent.
-_USAGE_KEYS = [(AITransaction, field.attname) for field in _USAGE.concrete_fields]
+    # The conditional debit above, and in the same statement the usage row it pays for and its
+    # ledger entry: one round trip for the whole spend. Data-modifying WITH queries all run to
+    # completion, and when the UPDATE matches nothing the INSERTs select from no row at all.
+    statement = (  # names from the models, constants quoted by the driver; values are parameters
+        f"WITH spend AS ({_SPEND}), debited AS ({_DEBIT_IF_SPENDABLE}), "  # noqa: S608
+        f"used AS ({inserted(AITransaction, 'debited, spend')} RETURNING id), "
+        f"entry AS ({inserted(CreditLedgerEntry, 'debited, used, spend')}) "
+        "SELECT debited.*, used.id FROM debited, used"
+    )
+    return statement, sent
 
 
 def lock_balance_debited_for(
@@ -162,30 +168,24 @@ def lock_balance_debited_for(
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return None
-    order, defaults = _spend_parameters()
-    sent = defaults | {
-        (AITransaction, name): _USAGE.get_field(name).get_db_prep_save(value, db)
-        for name, value in values.items()
-    }
-    sent |= {
-        (AITransaction, "timestamp"): now,
-        (CreditLedgerEntry, "created_at"): now,
-        (CreditLedgerEntry, "kind"): CreditLedgerEntry.Kind.USAGE.value,
-        (CreditLedgerEntry, "amount"): -amount,
+    statement, order = _spend_statement(frozenset(values))
+    prepared = {
+        name: _USAGE.get_field(name).get_db_prep_save(value, db) for name, value in values.items()
     }
     with db.cursor() as cursor:
         execute_prepared(
-            cursor, _DEBIT_FOR_USAGE, [amount, now, business_id, amount, now, *map(sent.get, order)]
+            cursor, statement, [amount, now, business_id, *(prepared[name] for name in order)]
         )
         found = cursor.fetchone()
     if found is None:
         return None
-    # Only what the statement returned is read back: the usage row is what was sent.
+    # Only ids and the balance come back: the usage row is built from what was sent.
     row = BusinessAICredits.from_db(db.alias, _DEBITED_FIELDS, found[:-1])
-    sent[(AITransaction, "id")] = found[-1]
-    sent[(AITransaction, "business_id")] = row.business_id
-    sent[(AITransaction, "balance_row_id")] = row.pk
-    return row, AITransaction.from_db(db.alias, None, [sent[key] for key in _USAGE_KEYS])
+    usage = AITransaction(
+        **values, id=found[-1], business_id=row.business_id, balance_row_id=row.pk, timestamp=now
+    )
+    usage._state.adding, usage._state.db = False, db.alias
+    return row, usage
 
 
 @functools.cache

@@ -98,18 +98,18 @@ def test_a_hold_returns_the_usage_row_as_it_was_stored(funded):
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_usage_field_whose_default_varies_is_refused_not_frozen(funded, monkeypatch):
-    """The spend prepares the model defaults once: a default computed per row would be sent
-    with its first value for ever, so it is an error, found by the first spend."""
+    """The spend writes the model defaults into its statement once: a default computed per row
+    would keep its first value for ever, so it is an error, found by the first spend."""
     from ai_features.services import locks
 
     monkeypatch.setattr(AITransaction._meta.get_field("model"), "default", lambda: "varies")
-    locks._spend_parameters.cache_clear()
+    locks._spend_statement.cache_clear()
     try:
         with pytest.raises(TypeError, match="default that varies"):
             credits_charge(business=funded, user=None, feature="product_description")
     finally:
         monkeypatch.undo()
-        locks._spend_parameters.cache_clear()
+        locks._spend_statement.cache_clear()
     assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
 
 
