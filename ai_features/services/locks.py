@@ -110,11 +110,17 @@ def _constant(field, value, db) -> str:
     return f"CAST({literal} AS {field.db_type(db)})"
 
 
+# The usage row's fields by attname, and where each goes in the values `from_db` takes.
+_USAGE_FIELDS = {field.attname: field for field in _USAGE.concrete_fields}
+_USAGE_AT = {name: position for position, name in enumerate(_USAGE_FIELDS)}
+
+
 @functools.cache
-def _spend_statement(given: frozenset[str]) -> tuple[str, list]:
-    """The spend's statement when the caller gives the usage fields `given` (attnames), and
-    the order their values go in after the amount, the time and the business id. The
-    statement depends on which fields are given, since the others are constants in it."""
+def _spend_statement(given: frozenset[str]) -> tuple[str, list, list]:
+    """The spend's statement when the caller gives the usage fields `given` (attnames); the
+    order their values go in after the amount, the time and the business id; and the usage
+    row's values as `from_db` takes them, with the model's defaults where nothing is given.
+    The statement depends on which fields are given, since the others are constants in it."""
     db = connections[DEFAULT_DB_ALIAS]
     sent = []
 
@@ -148,7 +154,8 @@ def _spend_statement(given: frozenset[str]) -> tuple[str, list]:
         f"entry AS ({inserted(CreditLedgerEntry, 'debited, used, spend')}) "
         "SELECT debited.*, used.id FROM debited, used"
     )
-    return statement, sent
+    defaults = [field.get_default() for field in _USAGE_FIELDS.values()]
+    return statement, sent, defaults
 
 
 def lock_balance_debited_for(
@@ -168,9 +175,9 @@ def lock_balance_debited_for(
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return None
-    statement, order = _spend_statement(frozenset(values))
+    statement, order, defaults = _spend_statement(frozenset(values))
     prepared = {
-        name: _USAGE.get_field(name).get_db_prep_save(value, db) for name, value in values.items()
+        name: _USAGE_FIELDS[name].get_db_prep_save(value, db) for name, value in values.items()
     }
     with db.cursor() as cursor:
         execute_prepared(
@@ -179,13 +186,15 @@ def lock_balance_debited_for(
         found = cursor.fetchone()
     if found is None:
         return None
-    # Only ids and the balance come back: the usage row is built from what was sent.
+    # Only ids and the balance come back: the usage row is built from what was sent (positional,
+    # as `from_db` builds instances: a third of the CPU of building one from keywords).
     row = BusinessAICredits.from_db(db.alias, _DEBITED_FIELDS, found[:-1])
-    usage = AITransaction(
-        **values, id=found[-1], business_id=row.business_id, balance_row_id=row.pk, timestamp=now
-    )
-    usage._state.adding, usage._state.db = False, db.alias
-    return row, usage
+    usage = defaults.copy()
+    for name, value in values.items():
+        usage[_USAGE_AT[name]] = value
+    usage[_USAGE_AT["id"]], usage[_USAGE_AT["business_id"]] = found[-1], row.business_id
+    usage[_USAGE_AT["balance_row_id"]], usage[_USAGE_AT["timestamp"]] = row.pk, now
+    return row, AITransaction.from_db(db.alias, None, usage)
 
 
 @functools.cache
