@@ -82,7 +82,7 @@ _SPEND = "SELECT CAST(%s AS numeric) AS amount, CAST(%s AS timestamp with time z
 
 # Filled in the statement, not sent: from the debit (which row paid, and what it holds now),
 # the spend (what auto_now_add would stamp; the entry takes the amount out) and the usage row.
-_FROM_SPEND = {
+_IN_STATEMENT = {
     (AITransaction, "business"): "debited.business_id",
     (AITransaction, "balance_row"): "debited.id",
     (AITransaction, "timestamp"): "spend.now",
@@ -104,15 +104,18 @@ def _insert_fields(model) -> list:
 
 
 def _constant(field, value, db) -> str:
-    """`value` as an SQL literal of the field's column type, quoted by the driver as it quotes
-    parameters; `%` doubled, since the statement goes through psycopg2's formatting."""
-    literal = db.ops.compose_sql("%s", [field.get_db_prep_save(value, db)]).replace("%", "%%")
-    return f"CAST({literal} AS {field.db_type(db)})"
+    """`value` as an SQL literal, quoted by the driver as it quotes parameters; `%` doubled,
+    since the statement goes through psycopg2's formatting. Left untyped, so the INSERT assigns
+    it to its column as it would a parameter: a string too long for it is an error (a CAST
+    would cut it short)."""
+    return db.ops.compose_sql("%s", [field.get_db_prep_save(value, db)]).replace("%", "%%")
 
 
 # The usage row's fields by attname, and where each goes in the values `from_db` takes.
 _USAGE_FIELDS = {field.attname: field for field in _USAGE.concrete_fields}
 _USAGE_AT = {name: position for position, name in enumerate(_USAGE_FIELDS)}
+# What the statement fills in on the usage row itself; a caller cannot give these.
+_USAGE_FILLED = {"id", "business_id", "balance_row_id", "timestamp"}
 
 
 @functools.cache
@@ -121,19 +124,22 @@ def _spend_statement(given: frozenset[str]) -> tuple[str, list, list]:
     order their values go in after the amount, the time and the business id; and the usage
     row's values as `from_db` takes them, with the model's defaults where nothing is given.
     The statement depends on which fields are given, since the others are constants in it."""
+    refused = given - set(_USAGE_FIELDS) | given & _USAGE_FILLED
+    if refused:
+        raise TypeError(f"the spend cannot take {sorted(refused)}: unknown, or filled by it")
     db = connections[DEFAULT_DB_ALIAS]
-    sent = []
+    order = []
 
     def inserted(model, source: str) -> str:
         columns, values = [], []
         for field in _insert_fields(model):
             key = (model, field.name)
             columns.append(field.column)
-            if key in _FROM_SPEND:
-                values.append(_FROM_SPEND[key])
+            if key in _IN_STATEMENT:
+                values.append(_IN_STATEMENT[key])
             elif model is AITransaction and field.attname in given:
                 values.append("%s")
-                sent.append(field.attname)
+                order.append(field.attname)
             elif key in _FIXED:
                 values.append(_constant(field, _FIXED[key], db))
             elif field.has_default() and callable(field.default):
@@ -154,8 +160,9 @@ def _spend_statement(given: frozenset[str]) -> tuple[str, list, list]:
         f"entry AS ({inserted(CreditLedgerEntry, 'debited, used, spend')}) "
         "SELECT debited.*, used.id FROM debited, used"
     )
-    defaults = [field.get_default() for field in _USAGE_FIELDS.values()]
-    return statement, sent, defaults
+    # As the model would hold them after a read: Decimal, not the int 0 of `default=0`.
+    defaults = [field.to_python(field.get_default()) for field in _USAGE_FIELDS.values()]
+    return statement, order, defaults
 
 
 def lock_balance_debited_for(
@@ -168,8 +175,9 @@ def lock_balance_debited_for(
     the saved usage row; or None: nothing changed, nothing locked. Inside
     `transaction.atomic()`, like every lock here.
 
-    PostgreSQL only (its values come back as the model's types with no conversion); on any
-    other database it answers None, and the caller locks and checks the long way."""
+    PostgreSQL only (data-modifying WITH queries, UPDATE … FROM, and values read back with no
+    conversion); on any other database it answers None, and the caller locks and checks the
+    long way."""
     # The thread's connection itself: each attribute read through the `connection` proxy
     # costs a thread-local lookup.
     db = connections[DEFAULT_DB_ALIAS]
@@ -186,8 +194,9 @@ def lock_balance_debited_for(
         found = cursor.fetchone()
     if found is None:
         return None
-    # Only ids and the balance come back: the usage row is built from what was sent (positional,
-    # as `from_db` builds instances: a third of the CPU of building one from keywords).
+    # Back come the debited row's id, business, balance and alert flag, and the usage id; the
+    # usage row is built from what was sent, positionally as `from_db` builds instances (a third
+    # of the CPU of building one from keywords).
     row = BusinessAICredits.from_db(db.alias, _DEBITED_FIELDS, found[:-1])
     usage = defaults.copy()
     for name, value in values.items():

@@ -52,12 +52,15 @@ def test_a_charge_locks_and_debits_in_one_statement(funded, user):
     assert stored_balance(funded) == Decimal("15.00") == ledger_sum(funded)
 
 
-def _stored_as_returned(usage):
+def _assert_returned_as_stored(usage):
+    """Every field of the returned usage equals the stored one, and is of its type (a Decimal
+    where the database gives a Decimal; a choices member counts as its string)."""
     stored = AITransaction.objects.get(pk=usage.pk)
-    fields = [field.attname for field in AITransaction._meta.concrete_fields]
-    return {name: getattr(usage, name) for name in fields}, {
-        name: getattr(stored, name) for name in fields
-    }
+    for field in AITransaction._meta.concrete_fields:
+        returned, kept = getattr(usage, field.attname), getattr(stored, field.attname)
+        assert returned == kept, field.attname
+        assert kept is None or isinstance(returned, type(kept)), field.attname
+    return stored
 
 
 @pytest.mark.django_db
@@ -74,10 +77,9 @@ def test_a_charge_returns_the_usage_row_as_it_was_stored(funded, user, django_as
         processing_time_ms=812,
     )
 
-    returned, stored = _stored_as_returned(usage)
-    assert returned == stored
-    assert stored["credits_used"] == Decimal("3.25") and stored["tokens_used"] == 41
-    assert stored["balance_row_id"] == BusinessAICredits.objects.get(business=funded).pk
+    stored = _assert_returned_as_stored(usage)
+    assert stored.credits_used == Decimal("3.25") and stored.tokens_used == 41
+    assert stored.balance_row_id == BusinessAICredits.objects.get(business=funded).pk
     with django_assert_num_queries(0):  # the business and user are the caller's, at hand
         assert (usage.business, usage.user) == (funded, user)
 
@@ -86,31 +88,86 @@ def test_a_charge_returns_the_usage_row_as_it_was_stored(funded, user, django_as
 def test_a_hold_returns_the_usage_row_as_it_was_stored(funded):
     hold = credits_reserve(business=funded, user=None, feature="product_description")
 
-    returned, stored = _stored_as_returned(hold)
-    assert returned == stored
-    assert (stored["status"], stored["credits_held"], stored["user_id"]) == (
-        "pending",
-        Decimal("2.50"),
-        None,
-    )
+    stored = _assert_returned_as_stored(hold)
+    assert (stored.status, stored.credits_held) == ("pending", Decimal("2.50"))
+    assert stored.user_id is None
+
+
+@pytest.fixture
+def fresh_spend_statements():
+    from ai_features.services import locks
+
+    locks._spend_statement.cache_clear()
+    yield
+    locks._spend_statement.cache_clear()
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_usage_field_whose_default_varies_is_refused_not_frozen(funded, monkeypatch):
+@pytest.mark.usefixtures("fresh_spend_statements")
+def test_a_usage_field_whose_default_varies_is_refused(funded, monkeypatch):
     """The spend writes the model defaults into its statement once: a default computed per row
     would keep its first value for ever, so it is an error, found by the first spend."""
-    from ai_features.services import locks
-
     monkeypatch.setattr(AITransaction._meta.get_field("model"), "default", lambda: "varies")
-    locks._spend_statement.cache_clear()
-    try:
-        with pytest.raises(TypeError, match="default that varies"):
-            credits_charge(business=funded, user=None, feature="product_description")
-    finally:
-        monkeypatch.undo()
-        locks._spend_statement.cache_clear()
+
+    with pytest.raises(TypeError, match="default that varies"):
+        credits_charge(business=funded, user=None, feature="product_description")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["timestamp", "balance_row_id", "id", "no_such_field"])
+def test_the_spend_refuses_a_field_it_fills_or_does_not_know(funded, field):
+    from django.db import transaction
+
+    from ai_features.services.locks import lock_balance_debited_for
+
+    now = timezone.now()
+    with pytest.raises(TypeError, match="cannot take"), transaction.atomic():
+        lock_balance_debited_for(
+            business_id=funded.pk, amount=Decimal("1.00"), now=now, values={field: now}
+        )
     assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_spend_statements")
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "as text"])
+def test_defaults_written_into_the_spend_keep_a_percent_sign(
+    funded, settings, monkeypatch, prepared
+):
+    """The defaults are SQL literals in the statement, which psycopg2 formats whether it is
+    prepared or sent as text: a `%` in one must arrive as one `%`, not break the statement."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    model = AITransaction._meta.get_field("model")
+    monkeypatch.setattr(model, "default", "50% off")
+    monkeypatch.delitem(model.__dict__, "_get_default", raising=False)  # Django caches it
+
+    usage = credits_charge(business=funded, user=None, feature="product_description")
+    hold = credits_reserve(business=funded, user=None, feature="product_description")
+
+    for made in (usage, hold):
+        assert _assert_returned_as_stored(made).model == "50% off"
+    assert stored_balance(funded) == Decimal("15.00") == ledger_sum(funded)
+
+
+@pytest.mark.django_db
+def test_a_spend_of_a_fraction_of_a_cent_is_refused(funded):
+    """The debit and the ledger entry would round a third decimal place apart."""
+    from ai_features.errors import InvalidAmount
+    from ai_features.services.credits import usage_paid
+
+    with pytest.raises(InvalidAmount):
+        usage_paid(
+            business=funded,
+            user=None,
+            amount=Decimal("2.505"),
+            now=timezone.now(),
+            values={"feature": "customer_insight", "credits_used": Decimal("2.505")},
+        )
+    assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)
+    assert not AITransaction.objects.exists()
 
 
 @pytest.mark.django_db
