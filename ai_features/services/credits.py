@@ -137,8 +137,7 @@ def usage_paid(
     if a top-up landed in between). Inside the caller's `transaction.atomic()`."""
     # The statement takes the amount as it is from the balance and into the ledger, where a
     # third decimal place would round differently: only whole cents may reach it.
-    if amount != amount.quantize(CENT):
-        raise InvalidAmount()
+    amount = credits_amount_checked(amount)
     user_id = None if user is None else user.pk
     spent = lock_balance_debited_for(
         business_id=business.pk, amount=amount, now=now, values={"user_id": user_id, **values}

@@ -92,8 +92,7 @@ _IN_STATEMENT = {
     (CreditLedgerEntry, "usage"): "used.id",
     (CreditLedgerEntry, "created_at"): "spend.now",
 }
-# Written into the statement as constants: the entry's kind, and the model's default for every
-# usage field the caller does not give.
+# Written into the statement as a constant, like the defaults of the usage fields not given.
 _FIXED = {(CreditLedgerEntry, "kind"): CreditLedgerEntry.Kind.USAGE.value}
 _USAGE = AITransaction._meta
 _USAGE_COLUMNS = ", ".join(field.column for field in _USAGE.concrete_fields)
@@ -115,7 +114,9 @@ def _constant(field, value, db) -> str:
 _USAGE_FIELDS = {field.attname: field for field in _USAGE.concrete_fields}
 _USAGE_AT = {name: position for position, name in enumerate(_USAGE_FIELDS)}
 # What the statement fills in on the usage row itself; a caller cannot give these.
-_USAGE_FILLED = {"id", "business_id", "balance_row_id", "timestamp"}
+_USAGE_FILLED = {_USAGE.pk.attname} | {
+    _USAGE.get_field(name).attname for model, name in _IN_STATEMENT if model is AITransaction
+}
 
 
 @functools.cache
