@@ -5,22 +5,25 @@ Every failure leaves here as a ProviderError (502) or ProviderTimeout (504) with
 the provider's message can quote part of the API key (a 401 does), so it is never passed on,
 stored or logged. Neither are prompts or answers.
 
-The call goes through the SDK's own `post` (its documented way to send a request it has no
-method for): the same client, auth, timeout, retries and typed errors as
-`chat.completions.create`, without that method's walk over every parameter's type and its
-typed model of the answer, which together cost about 2 ms of CPU a call, more than the rest of
-a metered feature call's Python. The answer is read here instead, leniently: the few fields we
-use, with any other shape an unusable answer (OpenAI-compatible servers differ in the rest).
+The call is the SDK's typed `chat.completions.create`, so the SDK's contract (its auth, timeout,
+retries, typed errors and typed answer) holds, and streaming can come through the same method.
+The SDK builds its `ChatCompletion` without validating it: a field a compatible server leaves out
+is None, and one of the wrong type is kept as it came, unless the SDK's loose coercion could read
+it (a count sent as "12" is 12). So the answer is still read leniently here: the first choice's
+text, finish reason and refusal, `model`, the token counts and the request id, with any other
+shape an unusable answer.
 """
 
 import functools
+import json
 import logging
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-import httpx2
 import openai
 from django.conf import settings
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
 
 from ai_features.errors import ProviderError, ProviderNotConfigured, ProviderTimeout
 
@@ -85,18 +88,17 @@ class ProviderClient:
 
     def chat_complete(self, *, messages: list[dict], json_schema: dict | None = None) -> Completion:
         """One chat completion; its text, or a ProviderError saying why there is none."""
-        # max_tokens, not max_completion_tokens: Ollama and older servers know only this one.
-        body = {
-            "model": self.model,
-            "messages": messages,
-            "max_tokens": settings.AI_MAX_OUTPUT_TOKENS,
-            "n": 1,
-        }
+        extra = {}
         if json_schema is not None:
-            body["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+            extra["response_format"] = {"type": "json_schema", "json_schema": json_schema}
         try:
-            answer = self._sdk.post(
-                "/chat/completions", cast_to=httpx2.Response, body=body, options=BEARER
+            # max_tokens, not max_completion_tokens: Ollama and older servers know only this one.
+            answer = self._sdk.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                max_tokens=settings.AI_MAX_OUTPUT_TOKENS,
+                n=1,
+                **extra,
             )
         except openai.APITimeoutError as exc:
             logger.warning("provider timeout model=%s", self.model)
@@ -112,11 +114,12 @@ class ProviderClient:
             logger.warning("provider call failed model=%s error=%s", self.model, type(exc).__name__)
             detail = "The AI provider could not be called. No credits were taken."
             raise ProviderError(detail) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            # A 200 said to be JSON that is not (a proxy's page, bytes that are not text, JSON
+            # too deep to parse): the SDK lets the parser's own error through.
+            logger.warning("provider answer unreadable model=%s", self.model)
+            raise UnusableAnswer("not a chat completion") from exc
         return _completion_checked(answer)
-
-
-# What chat.completions.create asks the client for: the API key as a bearer token.
-BEARER = {"security": {"bearer_auth": True}}
 
 
 # Our words for the statuses a client can act on; the provider's own message is never shown.
@@ -142,35 +145,35 @@ def _status_error(exc: openai.APIStatusError) -> ProviderError:
     return ProviderError(f"{detail} No credits were taken.")
 
 
-def _completion_checked(response: httpx2.Response) -> Completion:
-    """The answer's text and usage, if it is a whole, unrefused, non-empty chat completion."""
-    try:
-        answer = response.json()
-    except (ValueError, RecursionError):  # a proxy's HTML page with a 200; absurdly deep JSON
-        answer = None
-    choices = answer.get("choices") if isinstance(answer, dict) else None
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        logger.warning("provider answer unreadable status=%s", response.status_code)
+def _completion_checked(answer) -> Completion:
+    """The answer's text and usage, if it is a whole, unrefused, non-empty chat completion.
+
+    `answer` is what `create` returned: a ChatCompletion when the body was a JSON object, else
+    the body as it came (text for a non-JSON page, a list, a string)."""
+    choices = answer.choices if isinstance(answer, ChatCompletion) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Choice):
+        logger.warning("provider answer unreadable")
         raise UnusableAnswer("not a chat completion")
-    usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
-    model = answer.get("model")
+    usage = answer.usage
+    model = answer.model
     spent = Completion(
         text="",
         model=(model if isinstance(model, str) else "")[:100],
-        prompt_tokens=_count(usage.get("prompt_tokens")),
-        completion_tokens=_count(usage.get("completion_tokens")),
-        total_tokens=_count(usage.get("total_tokens")),
-        request_id=(response.headers.get("x-request-id") or "")[:100],
+        prompt_tokens=_count(getattr(usage, "prompt_tokens", None)),
+        completion_tokens=_count(getattr(usage, "completion_tokens", None)),
+        total_tokens=_count(getattr(usage, "total_tokens", None)),
+        # The x-request-id header, which the SDK documents as `_request_id`.
+        request_id=(getattr(answer, "_request_id", None) or "")[:100],
     )
     choice = choices[0]
-    message = choice.get("message")
-    if choice.get("finish_reason") == "content_filter":
+    message = choice.message
+    if choice.finish_reason == "content_filter":
         raise UnusableAnswer("withheld by the provider's content filter", completion=spent)
-    if not isinstance(message, dict) or message.get("refusal"):
+    if not isinstance(message, ChatCompletionMessage) or message.refusal:
         raise UnusableAnswer("the model refused", completion=spent)
-    if choice.get("finish_reason") == "length":
+    if choice.finish_reason == "length":
         raise UnusableAnswer("cut off at the output token limit", completion=spent)
-    content = message.get("content")
+    content = message.content
     text = content.strip() if isinstance(content, str) else ""
     if not text:
         raise UnusableAnswer("empty", completion=spent)
@@ -182,8 +185,8 @@ MAX_TOKENS = 2**31 - 1
 
 
 def _count(value) -> int:
-    """A token count as reported; anything but a whole number from 0 to MAX_TOKENS counts as
-    none (a larger one could not be recorded, and no call uses that many)."""
+    """A token count as read; anything but a whole number from 0 to MAX_TOKENS counts as none
+    (a larger one could not be recorded, and no call uses that many)."""
     whole = isinstance(value, int) and not isinstance(value, bool)
     return value if whole and 0 < value <= MAX_TOKENS else 0
 

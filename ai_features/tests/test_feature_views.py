@@ -140,6 +140,7 @@ def test_an_expired_balance_is_402_credits_expired_and_is_forfeited(api, funded,
     assert_books_balance(funded)
 
 
+JSON = {"content-type": "application/json"}
 FAILURES = [
     ("500", (500, openai_json("error.500.server_error.json")), 502),
     ("503", (503, openai_json("error.503.overloaded.json")), 502),
@@ -149,6 +150,7 @@ FAILURES = [
     ("refused", httpx2.ConnectError("Connection refused"), 502),
     ("timeout", httpx2.ReadTimeout("timed out"), 504),
     ("garbage", (200, "<html>upstream error</html>"), 502),
+    ("broken JSON", httpx2.Response(200, content=b"{", headers=JSON), 502),
     ("empty", {"choices": [], "object": "chat.completion"}, 502),
 ]
 

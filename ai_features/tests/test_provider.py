@@ -178,7 +178,7 @@ def test_a_bare_compatible_answer_is_read_with_only_the_fields_we_use(stand_in):
     assert (completion.text, completion.model, completion.total_tokens) == ("Kente.", "", 0)
 
 
-@pytest.mark.parametrize("bogus", ["12", -3, True, 1.5, None, 2**31])
+@pytest.mark.parametrize("bogus", ["many", "1e3", -3, 1.5, None, 2**31, [19], {"n": 19}])
 def test_token_counts_that_are_not_whole_numbers_count_as_none(stand_in, bogus):
     body = openai_json("chat_completion.success.json")
     body["usage"] = {"prompt_tokens": bogus, "completion_tokens": 10, "total_tokens": bogus}
@@ -190,15 +190,70 @@ def test_token_counts_that_are_not_whole_numbers_count_as_none(stand_in, bogus):
     assert completion.total_tokens == 0
 
 
+@pytest.mark.parametrize("usage", ["none", [1, 2], None])
+def test_a_usage_that_is_not_an_object_counts_no_tokens(stand_in, usage):
+    stand_in.then({**openai_json("chat_completion.success.json"), "usage": usage})
+
+    completion = complete(stand_in)
+
+    assert completion.text == "Hello! How can I assist you today?"
+    assert (completion.prompt_tokens, completion.completion_tokens) == (0, 0)
+    assert completion.total_tokens == 0
+
+
+def test_whole_counts_sent_as_text_or_float_are_read_as_numbers(stand_in):
+    # The SDK's typed usage reads "19" and 10.0 as the whole numbers they spell.
+    body = openai_json("chat_completion.success.json")
+    body["usage"] = {"prompt_tokens": "19", "completion_tokens": 10.0, "total_tokens": 29}
+    stand_in.then(body)
+
+    completion = complete(stand_in)
+
+    assert (completion.prompt_tokens, completion.completion_tokens) == (19, 10)
+    assert completion.total_tokens == 29
+
+
+def test_a_completion_labelled_as_another_content_type_is_read_all_the_same(stand_in):
+    # Some compatible servers label their JSON text/plain.
+    body = json.dumps(openai_json("chat_completion.success.json"))
+    stand_in.then(httpx2.Response(200, text=body, headers={"content-type": "text/plain"}))
+
+    assert complete(stand_in).text == "Hello! How can I assist you today?"
+
+
+def test_an_answer_without_the_request_id_header_has_none(stand_in):
+    body = openai_json("chat_completion.success.json")
+    stand_in.then(httpx2.Response(200, json=body))
+
+    assert complete(stand_in).request_id == ""
+
+
+def as_json(content: bytes) -> httpx2.Response:
+    """A 200 that says it is JSON, with `content` as its body."""
+    return httpx2.Response(200, content=content, headers={"content-type": "application/json"})
+
+
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
         ((200, "<html>502 Bad Gateway</html>"), "not a chat completion"),
+        (as_json(b"<html>502 Bad Gateway</html>"), "not a chat completion"),
+        (as_json(b""), "not a chat completion"),
+        (as_json(b'{"choices": [{"message": '), "not a chat completion"),  # cut short
+        (as_json(b'"\xff\xfe"'), "not a chat completion"),  # not UTF-8
         ({"unexpected": True}, "not a chat completion"),
         ([1, 2], "not a chat completion"),
+        (as_json(b'"a chat completion"'), "not a chat completion"),
         ({"choices": ["text"]}, "not a chat completion"),
+        ({"choices": [[1]]}, "not a chat completion"),
+        ({"choices": {"0": {"message": {"content": "x"}}}}, "not a chat completion"),
+        ({"choices": None}, "not a chat completion"),
         ((200, b"[" * 100_000), "not a chat completion"),  # too deep for the JSON parser
+        (as_json(b"[" * 100_000), "not a chat completion"),
         ({**openai_json("chat_completion.success.json"), "choices": []}, "not a chat completion"),
+        ({"choices": [{"finish_reason": "stop"}]}, "the model refused"),  # no message at all
+        ({"choices": [{"message": "Kente."}]}, "the model refused"),  # not a message object
+        ({"choices": [{"message": {"content": ["Kente."]}}]}, "empty"),
     ],
 )
 def test_garbage_is_an_unusable_answer(stand_in, answer, reason):
