@@ -81,18 +81,6 @@ def token_client(user) -> APIClient:
     return client
 
 
-def statement_text(sql: str) -> str:
-    """What a captured query ran: for `EXECUTE name(…)` (pos/prepared.py), the statement
-    PostgreSQL holds under that name, less its `PREPARE name AS`; any other query as it is."""
-    if not sql.startswith("EXECUTE "):
-        return sql
-    name = sql.split()[1].split("(")[0]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
-        (statement,) = cursor.fetchone()
-    return statement.split(" AS ", 1)[1]
-
-
 def ledger_sum(business) -> Decimal:
     return sum(
         CreditLedgerEntry.objects.filter(business=business).values_list("amount", flat=True),

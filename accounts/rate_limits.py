@@ -6,7 +6,6 @@ import hashlib
 from django.db import connection
 
 from accounts.models import RateLimitWindow
-from pos.prepared import execute_prepared
 
 # Every `CULL_EVERY` hits a process clears the windows that ended long ago; there is no cron.
 CULL_EVERY = 1000
@@ -41,7 +40,7 @@ def rate_limit_hit(*, key: str, now: float, duration: float) -> tuple[int, float
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     expired_before = now - duration
     with connection.cursor() as cursor:
-        execute_prepared(cursor, _HIT, [key, now, expired_before, expired_before])
+        cursor.execute(_HIT, [key, now, expired_before, expired_before])
         hits, window_start = cursor.fetchone()
     return hits, window_start
 

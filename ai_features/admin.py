@@ -333,7 +333,7 @@ class BusinessCreditsAdmin(BusinessAdmin):
         else:
             row = BusinessAICredits.objects.filter(business=obj, is_active=True).first()
             balance = row.balance if row else None
-        return (balance or Decimal("0")).quantize(CENT)  # SQLite drops a subquery's scale
+        return (balance or Decimal("0")).quantize(CENT)  # no row: 0.00, shown as money
 
     def has_grant_credits_permission(self, request):
         return request.user.has_perm(GRANT_PERMISSION)

@@ -4,11 +4,11 @@ reserved before the provider call and settled or released after it."""
 import functools
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Business
@@ -18,16 +18,11 @@ from ai_features.services.credits import (
     credit_locked,
     credits_amount_checked,
     credits_expire,
+    credits_spend,
     debit_locked,
     is_expired,
-    usage_paid,
 )
-from ai_features.services.locks import (
-    lock_balance,
-    lock_balance_row,
-    lock_usage,
-    usage_settled_at_hold,
-)
+from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
 from ai_features.services.money import ZERO
 
 Kind = CreditLedgerEntry.Kind
@@ -74,7 +69,10 @@ def _cost_checked(credits) -> Decimal:
 
 
 def _expiring(spend):
-    """Run a spend; if the balance turned out to be expired, apply the expiry, then re-raise."""
+    """Run a spend; if the balance turned out to be expired, apply the expiry, then re-raise.
+
+    The spend's own transaction (`credits_spend`'s) has been rolled back by then, so the
+    expiry is its own transaction and is kept."""
 
     @functools.wraps(spend)
     def wrapper(*, business, **kwargs):
@@ -88,7 +86,6 @@ def _expiring(spend):
 
 
 @_expiring
-@transaction.atomic
 def credits_charge(
     *,
     business: Business,
@@ -111,16 +108,17 @@ def credits_charge(
         "status": Status.COMPLETED,
         "settled_at": now,
     }
-    return usage_paid(business=business, user=user, amount=amount, now=now, values=outcome)
+    return credits_spend(business=business, user=user, amount=amount, now=now, values=outcome)
 
 
 @_expiring
-@transaction.atomic
 def credits_reserve(*, business: Business, user, feature: str, credits=None) -> AITransaction:
     """Hold the estimated cost before the provider call, as a pending transaction."""
     amount = _amount_for(feature, credits)
     held = {"feature": feature, "credits_held": amount, "status": Status.PENDING}
-    return usage_paid(business=business, user=user, amount=amount, now=timezone.now(), values=held)
+    return credits_spend(
+        business=business, user=user, amount=amount, now=timezone.now(), values=held
+    )
 
 
 def _hold_row_locked(usage: AITransaction):
@@ -131,6 +129,7 @@ def _hold_row_locked(usage: AITransaction):
     return row if row.is_active else None
 
 
+@transaction.atomic
 def credits_settle(
     *,
     hold: AITransaction,
@@ -153,26 +152,14 @@ def credits_settle(
         "settled_at": now,
         **_provider_details_checked(provider),
     }
-    # The usual case, a use that cost what it held, moves no balance: one statement, atomic
-    # on its own, with no transaction to open around it. Inside a caller's transaction it
-    # gets a savepoint, so that a failing statement leaves the caller's transaction usable
-    # (to release the hold, say), as the atomic long way does.
-    values = {**outcome, "credits_uncharged": ZERO}
-    with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        settled = usage_settled_at_hold(usage_id=hold.pk, credits=actual, values=values)
-    return settled or _settle_locked(usage_id=hold.pk, actual=actual, outcome=outcome)
-
-
-@transaction.atomic
-def _settle_locked(*, usage_id: int, actual: Decimal | None, outcome: dict) -> AITransaction:
-    usage = lock_usage(usage_id=usage_id)
-    if usage.status == Status.COMPLETED:
+    usage = lock_usage(usage_id=hold.pk)
+    if usage.status == Status.COMPLETED:  # settled before: charged once, never twice
         return usage
     actual = usage.credits_held if actual is None else actual
     if usage.status == Status.PENDING:
-        charged = _settle_held(usage=usage, actual=actual, now=outcome["settled_at"])
+        charged = _settle_held(usage=usage, actual=actual, now=now)
     else:  # released (the cron gave up on it) before the work reported back: charge it afresh
-        charged = _settle_late(usage=usage, actual=actual, now=outcome["settled_at"])
+        charged = _settle_late(usage=usage, actual=actual, now=now)
     usage.credits_used = charged
     for field, value in outcome.items():
         setattr(usage, field, value)

@@ -1,17 +1,18 @@
-"""The billing core: every balance change goes through the functions of this module.
+"""The balance and its ledger: every change to a business's balance is made here.
 
-Each one locks the balance row and writes the ledger entry in the same transaction, so a
-business's balance always equals the sum of its ledger amounts. `credit_locked`, `debit_locked`
-and `expire_locked` work on a row the caller has already locked inside `transaction.atomic()`;
-`spendable_locked` and `usage_paid` take that lock themselves.
+Each change is made on a balance row locked in the caller's transaction (`services.locks`) and
+writes its ledger entry in that same transaction, so a business's balance always equals the
+sum of its ledger amounts. `credit_locked`, `debit_locked` and `expire_locked` change a row the
+caller has locked; `spendable_locked` locks the active row and checks that it can pay;
+`credits_spend`, `credits_add`, `credits_clawback` and `credits_expire` lock and change in one
+call. The lock order is the one in `services.locks`.
 """
 
-import functools
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Business
@@ -23,9 +24,8 @@ from ai_features.models import (
     CreditLedgerEntry,
 )
 from ai_features.services import alerts
-from ai_features.services.locks import lock_balance, lock_balance_debited_for
+from ai_features.services.locks import lock_balance
 from ai_features.services.money import CENT, ZERO
-from pos.prepared import execute_prepared
 
 Kind = CreditLedgerEntry.Kind
 TOP_UPS = {Kind.PURCHASE, Kind.GRANT}
@@ -51,41 +51,9 @@ def is_expired(row: BusinessAICredits | None, now: datetime) -> bool:
     return row is not None and row.expires_at is not None and row.expires_at <= now
 
 
-@functools.cache
-def _insert_statement(model) -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}", fields  # noqa: S608
-
-
-def row_insert(instance):
-    """Insert a new model instance as `Model.objects.create` would (the same per-field
-    preparation, defaults and auto_now_add), without building the query each time: the hot
-    path's usage and ledger rows. These models have no save signals or overridden save()."""
-    sql, fields = _insert_statement(type(instance))
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        instance.pk = cursor.fetchone()[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    return instance
-
-
 def _ledger_write(*, row: BusinessAICredits, kind: str, amount: Decimal, **links):
-    return row_insert(
-        CreditLedgerEntry(
-            business_id=row.business_id,
-            kind=kind,
-            amount=amount,
-            balance_after=row.balance,
-            **links,
-        )
+    return CreditLedgerEntry.objects.create(
+        business_id=row.business_id, kind=kind, amount=amount, balance_after=row.balance, **links
     )
 
 
@@ -123,37 +91,17 @@ def debit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, **links)
     return _ledger_write(row=row, kind=kind, amount=-amount, **links)
 
 
-def usage_paid(
+@transaction.atomic
+def credits_spend(
     *, business: Business, user, amount: Decimal, now: datetime, values: dict
 ) -> AITransaction:
-    """Pay `amount` from the business's balance for a new usage row by `user` (with `values`,
-    by field attname), or raise why the balance cannot pay now; the usage row and its ledger
-    entry are saved with the debit, and the saved usage row is returned.
-
-    The hot path of every spend: one statement locks and debits the row if it can pay (design
-    section 7, rule 1) and inserts both rows; then the alerts the debit crosses are raised as
-    `debit_locked` does. When that statement finds nothing to debit, the row is locked and
-    checked the long way, which raises `CreditsExpired` or `InsufficientCredits` (or debits,
-    if a top-up landed in between). Inside the caller's `transaction.atomic()`."""
-    # The statement takes the amount as it is from the balance and into the ledger, where a
-    # third decimal place would round differently: only whole cents may reach it.
+    """Pay `amount` from the balance for a new usage row, or raise why the balance cannot pay."""
+    # Lock, check, then write the usage row (`values` are its other fields, by name), the
+    # debit and its ledger entry.
     amount = credits_amount_checked(amount)
-    user_id = None if user is None else user.pk
-    spent = lock_balance_debited_for(
-        business_id=business.pk, amount=amount, now=now, values={"user_id": user_id, **values}
-    )
-    if spent is None:
-        row = spendable_locked(business=business, amount=amount, now=now)
-        usage = row_insert(AITransaction(business=business, user=user, balance_row=row, **values))
-        debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
-        return usage
-    row, usage = spent
-    alerted = row.low_balance_alerted
-    alerts.alerts_after_debit(row=row, before=row.balance + amount)
-    if row.low_balance_alerted != alerted:  # only on the debit that crosses the threshold
-        row.save(update_fields=["low_balance_alerted"])
-    # As the long way leaves it: the business, the user and the row that paid, at hand.
-    usage.business, usage.user, usage.balance_row = business, user, row
+    row = spendable_locked(business=business, amount=amount, now=now)
+    usage = AITransaction.objects.create(business=business, user=user, balance_row=row, **values)
+    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
     return usage
 
 
@@ -223,18 +171,11 @@ def credits_expire(*, business: Business | int, now: datetime | None = None) -> 
 
 def balance_get(*, business: Business) -> dict:
     """The balance as the API shows it: zero, no expiry and inactive when there are no credits."""
-    # Read on every page of the app: one plain statement, no ORM query to build. The constraint
-    # allows one active row at most. (SQLite, for development, returns other types: the ORM.)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            execute_prepared(cursor, _BALANCE_READ, [business.pk])
-            found = cursor.fetchone()
-    else:
-        found = (
-            BusinessAICredits.objects.filter(business=business, is_active=True)
-            .values_list("balance", "expires_at")
-            .first()
-        )
+    found = (  # the constraint allows one active row at most
+        BusinessAICredits.objects.filter(business=business, is_active=True)
+        .values_list("balance", "expires_at")
+        .first()
+    )
     if found is None:
         return {"balance": ZERO, "expires_at": None, "is_active": False}
     balance, expires_at = found
@@ -243,10 +184,3 @@ def balance_get(*, business: Business) -> dict:
         # of it can be spent, so none of it is shown.
         return {"balance": ZERO, "expires_at": expires_at, "is_active": False}
     return {"balance": balance, "expires_at": expires_at, "is_active": True}
-
-
-# The model's table name; the id is a parameter.
-_BALANCE_READ = (
-    f"SELECT balance, expires_at FROM {BusinessAICredits._meta.db_table} "  # noqa: S608
-    "WHERE business_id = %s AND is_active LIMIT 1"
-)
