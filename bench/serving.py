@@ -35,6 +35,8 @@ GRANT = Decimal("1000000.00")
 BALANCE_PATH = "/ai/api/credits/balance/"
 FEATURE = "product_description"
 FEATURE_PATH = "/ai/api/features/product-description/"
+# bench/metering_pass_through.py's view: the same call with no metering.
+UNMETERED_PATH = "/ai/api/bench-pass-through/product-description/"
 FEATURE_BODY = json.dumps(
     {
         "product_name": "Kente tote bag",
@@ -235,13 +237,49 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def cpu_seconds(processes: Processes) -> dict[str, float]:
+class DatabaseProcesses:
+    """The PostgreSQL processes that work for one database, asked of pg_stat_activity at each
+    reading: its backends (and their parallel workers and autovacuum), the server's background
+    processes (WAL writer, checkpointer and the like, which serve every database) and the
+    postmaster; not other databases' backends on the same server, such as a test run's. Only
+    a server on this machine can be read: elsewhere there is no such process here."""
+
+    def __init__(self, database_url: str):
+        self.connection = psycopg2.connect(database_url)
+        self.connection.autocommit = True
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (backend,) = cursor.fetchone()
+        try:  # a backend's parent is the postmaster
+            stat = (Path("/proc") / str(backend) / "stat").read_text()
+            self.postmaster = int(stat[stat.rindex(")") + 2 :].split()[1])
+        except OSError:
+            self.postmaster = None
+
+    def pids(self) -> set[int]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND (datname = current_database() OR datname IS NULL)"
+            )
+            found = {pid for (pid,) in cursor.fetchall()}
+        return found | ({self.postmaster} if self.postmaster else set())
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def cpu_seconds(
+    processes: Processes, database: DatabaseProcesses | None = None
+) -> dict[str, float]:
     """CPU seconds (user + system) used so far by each party to a run, all on this machine:
     each started process with its children (gunicorn's workers: one session each), PostgreSQL
-    (every `postgres` process, background work included; other databases' too, so run it on a
-    quiet machine) and this load generator. Exited processes no longer count: take it while
-    the server runs. Linux only (/proc)."""
+    and this load generator. PostgreSQL is the processes of `database` when given, else every
+    `postgres` process on the machine (background work and other databases' too, so run it on
+    a quiet machine). Exited processes no longer count: take it while the server runs. Linux
+    only (/proc)."""
     sessions = {process.pid: name for name, process in processes.named.items()}
+    postgres = database.pids() if database else None
     tick = os.sysconf("SC_CLK_TCK")
     used = dict.fromkeys([*processes.named, "postgresql"], 0.0)
     for entry in Path("/proc").iterdir():
@@ -253,8 +291,9 @@ def cpu_seconds(processes: Processes) -> dict[str, float]:
             continue
         command, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
         fields = rest.split()
+        ours = command == "postgres" if postgres is None else int(entry.name) in postgres
         # After the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th).
-        name = sessions.get(int(fields[3])) or ("postgresql" if command == "postgres" else None)
+        name = sessions.get(int(fields[3])) or ("postgresql" if ours else None)
         if name:
             used[name] += (int(fields[11]) + int(fields[12])) / tick
     mine = os.times()
