@@ -3,7 +3,7 @@ row, both served by one gunicorn (4 sync workers, DEBUG off) in the same run.
 
     .venv/bin/python bench/balance_http.py [--seconds 5] [--repeat 3] [--clients 8]
 
-It rebuilds its own database (BENCH_HTTP_DATABASE_URL, default
+It rebuilds its own database (BENCH_HTTP_DATABASE_URL, else BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/ai_credits_http_bench), seeds one business with a token and a
 balance, starts gunicorn on 127.0.0.1 with bench/bare_settings.py (the app's settings, with
 bench/bare_balance.py as URLconf), and alternates the two paths, --repeat runs each of
@@ -29,8 +29,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-DATABASE_URL = os.environ.get(
-    "BENCH_HTTP_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ai_credits_http_bench"
+DATABASE_URL = (
+    os.environ.get("BENCH_HTTP_DATABASE_URL")
+    or os.environ.get("BENCH_DATABASE_URL")
+    or "postgres://postgres@127.0.0.1:5432/ai_credits_http_bench"
 )
 ENV = {
     **os.environ,

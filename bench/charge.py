@@ -5,9 +5,11 @@
 It uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/ai_credits_bench), dropped and rebuilt on every run. For
 1 and 8 threads, on one hot business and spread over many businesses, it runs the service and
-then raw psycopg2 doing the same writes (lock the balance row, update it, insert the usage
-transaction and the ledger row, commit). It prints both rates and their ratio, and finally checks
-that every balance equals its ledger sum. Not a test: nothing here asserts a speed.
+then raw psycopg2 doing the same writes with the same statements as the service's ORM (lock the
+active balance row with SELECT … FOR UPDATE, update its balance, insert the usage transaction
+linked to that row and the ledger row, commit). It prints both rates and their ratio (the ORM's
+ceiling against its own SQL), and finally checks that every balance equals its ledger sum. Not a
+test: nothing here asserts a speed.
 """
 
 import argparse
@@ -90,9 +92,9 @@ RAW_UPDATE = (
 RAW_TRANSACTION = (
     "INSERT INTO ai_transactions (business_id, feature, credits_used, cost_to_us, "
     "tokens_used, timestamp, success, error_message, status, credits_held, credits_uncharged, "
-    "settled_at, model, prompt_tokens, completion_tokens, provider_request_id) VALUES (%s, "
-    "'product_description', %s, 0, 0, now(), true, '', 'completed', 0, 0, now(), '', 0, 0, '') "
-    "RETURNING id"
+    "settled_at, balance_row_id, model, prompt_tokens, completion_tokens, provider_request_id) "
+    "VALUES (%s, 'product_description', %s, 0, 0, now(), true, '', 'completed', 0, 0, now(), "
+    "%s, '', 0, 0, '') RETURNING id"
 )
 RAW_LEDGER = (
     "INSERT INTO ai_features_creditledgerentry (business_id, kind, amount, balance_after, "
@@ -109,7 +111,7 @@ def raw_charge(business_id: int, state) -> None:
         (row_id,) = cursor.fetchone()
         cursor.execute(RAW_UPDATE, (PRICE, row_id))
         (balance,) = cursor.fetchone()
-        cursor.execute(RAW_TRANSACTION, (business_id, PRICE))
+        cursor.execute(RAW_TRANSACTION, (business_id, PRICE, row_id))
         (transaction_id,) = cursor.fetchone()
         cursor.execute(RAW_LEDGER, (business_id, -PRICE, balance, transaction_id))
 

