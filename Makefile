@@ -1,7 +1,11 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run    migrate, create the demo business, print its token, serve on 127.0.0.1:8000
-#   make test   lint, format check, and the test suite
+#   make test   lint, format check, and the test suite (`make test PYTEST_ARGS="e2e -x"`: pytest's)
 #   make serve  production serving: gunicorn, DEBUG off (needs DJANGO_SECRET_KEY, DATABASE_URL)
+# and, for the project's own PostgreSQL server (below):
+#   make psql      psql on its database (`make psql SQL="SELECT ..."` runs one statement)
+#   make db-stop   stop it (the data stays in .pgdata/)
+#   make db-reset  stop it, delete its data and start it afresh
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +17,7 @@ WORKERS ?= 3
 # it must not keep the worker from serving a balance read meanwhile.
 THREADS ?= 8
 
-.PHONY: run serve test lint venv
+.PHONY: run serve test lint venv psql db-start db-stop db-reset
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +25,40 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
+
+# The database. With no DATABASE_URL (not in the environment, not on the command line, not in
+# .env), `make run`, `make test` and `make psql` use the project's own PostgreSQL server
+# (scripts/devdb, from the pinned wheel in requirements-dev.txt): started once and shared by all
+# of them, its data kept in .pgdata/ between runs, reached over a Unix socket only. Nothing here
+# stops it but `make db-stop` and `make db-reset`. `make serve` never uses it: with DEBUG off the
+# settings refuse to start without a DATABASE_URL.
+DEVDB := $(BIN)/python scripts/devdb
+ifeq ($(origin DATABASE_URL),undefined)
+ifeq ($(shell grep -sE '^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=' .env),)
+OWN_DB := true
+DB_START := db-start
+run test psql: export DATABASE_URL := $(shell $(PYTHON) scripts/devdb url)
+endif
+endif
+
+db-start: venv
+	@echo "PostgreSQL: the project's own, at $$($(DEVDB) start) (make db-stop stops it)"
+
+db-stop: venv
+	$(DEVDB) stop
+
+db-reset: venv
+	$(DEVDB) reset
+
+# psql with the wheel's client: on the project's own server without PG* from the environment,
+# or through `manage.py dbshell` on DATABASE_URL's.
+psql: venv $(DB_START)
+ifeq ($(OWN_DB),true)
+	$(DEVDB) psql $(if $(SQL),-c "$$SQL")
+else
+	PATH="$$($(DEVDB) bindir):$$PATH" DEBUG="$${DEBUG:-true}" $(BIN)/python manage.py dbshell \
+		$(if $(SQL),-- -c "$$SQL")
+endif
 
 # The development server runs with DEBUG on unless the environment says otherwise. With
 # SANDBOX=true (the default) Paystack is the local sandbox at /sandbox/paystack/, the AI provider
@@ -50,7 +88,7 @@ ifeq ($(AI_SANDBOX),true)
 run: export AI_PROVIDER_BASE_URL := http://$(HOST):$(PORT)/sandbox/openai/v1
 run: export AI_PROVIDER_API_KEY := sk-sandbox-local-only
 endif
-run: venv
+run: venv $(DB_START)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -73,5 +111,5 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
-	$(BIN)/pytest
+test: lint $(DB_START)
+	$(BIN)/pytest $(PYTEST_ARGS)
