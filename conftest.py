@@ -1,18 +1,23 @@
 """Fixtures and factories shared by every app's tests."""
 
+import contextlib
 import itertools
 import json
 import os
 import subprocess
 import sys
 import threading
+import uuid
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
+import psycopg2
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from psycopg2 import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -22,21 +27,61 @@ from ai_features.models import BusinessAICredits, CreditLedgerEntry
 ROOT = Path(settings.BASE_DIR)
 PAYSTACK_FIXTURES = ROOT.parent / "shared" / "paystack" / "fixtures"
 TEST_SECRET = "sk_test_0000000000000000000000000000000000000000"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 _serial = itertools.count(1)
 
 
-def pytest_collection_modifyitems(config, items):
-    if ON_POSTGRES:
-        return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL: SQLite has no row locks (select_for_update) and serialises "
-        "writers, so a concurrency test would prove nothing there, and SQL the ops run on "
-        "production must be tested on PostgreSQL. Set DATABASE_URL to PostgreSQL."
+def database_url(name: str) -> str:
+    """The URL of database `name` on the test server (the one DATABASE_URL names), for a server
+    process of a test's own (a socket folder as host is percent-encoded, as scripts/devdb writes
+    it)."""
+    server = settings.DATABASES["default"]
+    host = server["HOST"] or ""
+    host = quote(host, safe="") if host.startswith("/") else f"[{host}]" if ":" in host else host
+    login = quote(server["USER"] or "", safe="")
+    if server["PASSWORD"]:
+        login += ":" + quote(server["PASSWORD"], safe="")
+    return f"postgres://{login}@{host}:{server['PORT'] or 5432}/{name}"
+
+
+def _maintenance(statement: sql.Composable) -> None:
+    """Run one statement on the test server's `postgres` database, outside a transaction (CREATE
+    and DROP DATABASE refuse to run inside one)."""
+    server = settings.DATABASES["default"]
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=server["USER"],
+        password=server["PASSWORD"],
+        host=server["HOST"],
+        port=server["PORT"] or 5432,
     )
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        admin.close()
+
+
+@contextlib.contextmanager
+def fresh_database(purpose: str):
+    """A new, empty database on the test server for a test that starts a server process of its
+    own: yields its URL, and drops it afterwards, closing whatever connections are left to it
+    (WITH (FORCE), PostgreSQL 13 and later)."""
+    name = f"test_{purpose}_{uuid.uuid4().hex[:12]}"[:63]
+    _maintenance(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url(name)
+    finally:
+        _maintenance(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def fresh_database_url():
+    """The URL of a new, empty database of this test's own (see fresh_database)."""
+    with fresh_database("own") as url:
+        yield url
 
 
 def real_settings_env(*, drop=(), **extra) -> dict:

@@ -1,6 +1,7 @@
-"""A live server for the browser test: `runserver` in its own process on a fresh SQLite file,
-with the Paystack sandbox, the Stripe stand-in and the AI provider stand-in on, set up by
-`setup_demo` and started exactly as `make run` starts them."""
+"""A live server for the browser test: `runserver` in its own process on a fresh database of its
+own on the test server (created here, dropped at the end), with the Paystack sandbox, the Stripe
+stand-in and the AI provider stand-in on, set up by `setup_demo` and started exactly as
+`make run` starts them."""
 
 import os
 import shutil
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from conftest import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -33,17 +36,21 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    """Base URL of a running app, and the path of its database."""
+    """Base URL of a running app, and the URL of its database."""
+    with fresh_database("e2e") as database_url:
+        yield from _serve(tmp_path_factory.mktemp("e2e"), database_url)
+
+
+def _serve(folder: Path, database_url: str):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
     # AI_ and STRIPE_ too: a developer's real keys must never reach the test (nor their prices).
     outer = ("DJANGO_", "PAYSTACK_", "STRIPE_", "DATABASE_", "PYTEST", "THROTTLE_", "AI_")
     env = {key: value for key, value in os.environ.items() if not key.startswith(outer)}
     env.update(
         DJANGO_SETTINGS_MODULE="pos.settings",
         DEBUG="true",
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url,
         PAYSTACK_SANDBOX="true",
         PAYSTACK_SECRET_KEY="sk_test_e2e_sandbox",
         PAYSTACK_PUBLIC_KEY="pk_test_e2e_sandbox",
@@ -67,7 +74,7 @@ def live_app(tmp_path_factory):
     for step in (["migrate", "--noinput", "-v0"], ["setup_demo", "--base-url", base]):
         # setup_demo gives the packages USD prices and syncs them to the Stripe stand-in.
         subprocess.run([*manage, *step], env=env, cwd=ROOT, check=True, timeout=120)
-    log = open(database.with_suffix(".log"), "w")  # noqa: SIM115 (closed below)
+    log = open(folder / "runserver.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env,
@@ -78,7 +85,7 @@ def live_app(tmp_path_factory):
     )
     try:
         _wait_for(f"{base}/healthz", server)
-        yield base, database
+        yield base, database_url
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -3,21 +3,24 @@ demo page, buy the value pack with mobile money, pay on the sandbox checkout, se
 arrive; then buy again and decline."""
 
 import re
-import sqlite3
 import time
 
+import psycopg2
 import requests
 
 
-def webhook_outcomes(database, reference: str) -> list[tuple[str, int, str]]:
+def webhook_outcomes(database_url, reference: str) -> list[tuple[str, bool, str]]:
     """The deliveries the server has finished with: a delivery is stored as `received` before it
     is acted on, and reading it then (under load) would see no outcome yet."""
-    with sqlite3.connect(database) as db:
-        return db.execute(
+    with psycopg2.connect(database_url) as db, db.cursor() as cursor:
+        cursor.execute(
             "SELECT event, signature_valid, outcome FROM ai_features_webhookevent "
-            "WHERE reference = ? AND outcome != 'received' ORDER BY id",
-            (reference,),
-        ).fetchall()
+            "WHERE reference = %s AND outcome != 'received' ORDER BY id",
+            [reference],
+        )
+        rows = cursor.fetchall()
+    db.close()  # leaving `with` ends the transaction only
+    return rows
 
 
 def wait_until(condition, seconds: float = 15):
@@ -34,7 +37,7 @@ def api(base, token, path):
 
 
 def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts):
-    base, database = live_app
+    base, database_url = live_app
 
     # Register on the demo page.
     page.goto(f"{base}/demo/")
@@ -66,8 +69,8 @@ def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts
     page.screenshot(path=str(artifacts / "e2e-paid.png"), full_page=True)
 
     # The signed webhook arrives too, and the purchase is still credited exactly once.
-    outcomes = wait_until(lambda: webhook_outcomes(database, reference))
-    assert outcomes[0][0] == "charge.success" and outcomes[0][1] == 1
+    outcomes = wait_until(lambda: webhook_outcomes(database_url, reference))
+    assert outcomes[0][0] == "charge.success" and outcomes[0][1] is True
     assert outcomes[0][2] in {"credited", "already_processed"}
     assert api(base, token, "/ai/api/credits/balance/").json()["balance"] == 100
     ledger = api(base, token, "/ai/api/credits/ledger/").json()["results"]
@@ -93,7 +96,7 @@ def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts
 
 
 def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, page, artifacts):
-    base, database = live_app
+    base, database_url = live_app
     page.goto(f"{base}/demo/")
     page.fill("#reg-username", "esi")
     page.fill("#reg-email", "esi@example.com")
@@ -133,8 +136,8 @@ def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, 
     (bought,) = api(base, token, "/ai/api/credits/purchases/").json()["results"]
     assert (bought["currency"], bought["total_amount"], bought["total_tax"]) == ("USD", 6.5, 0)
     assert bought["payment_status"] == "completed"
-    outcomes = wait_until(lambda: webhook_outcomes(database, bought["payment_reference"]))
-    assert outcomes[0][:2] == ("checkout.session.completed", 1)
+    outcomes = wait_until(lambda: webhook_outcomes(database_url, bought["payment_reference"]))
+    assert outcomes[0][:2] == ("checkout.session.completed", True)
     assert outcomes[0][2] in {"credited", "already_processed"}
     ledger = api(base, token, "/ai/api/credits/ledger/").json()["results"]
     assert [(e["kind"], e["amount"]) for e in ledger] == [("purchase", value["total_credits"])]

@@ -147,22 +147,25 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+# PostgreSQL only, from DATABASE_URL. Settings never start a server: without DATABASE_URL they
+# refuse, DEBUG on or off; `make run` and `make test` set it to the project's own server
+# (scripts/devdb) when it is not set (docs/decisions.md, "The project's own PostgreSQL").
+if not env("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Set it to a PostgreSQL server (postgres://user@host:5432/db), "
+        "or use `make run` / `make test`, which start the project's own server when it is unset "
+        "(or `export DATABASE_URL=$(scripts/devdb start)`)."
     )
-}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # SQLite has one writer at a time. IMMEDIATE takes the write lock when a transaction starts,
-    # so a second writer (verify racing the webhook in `make run`) waits instead of failing with
-    # "database is locked" halfway through.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+try:
+    DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60)}
+except ValueError:  # a scheme dj-database-url does not know, or a URL it cannot read
+    DATABASES = {"default": {"ENGINE": ""}}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a PostgreSQL URL ({urlsplit(env('DATABASE_URL')).scheme}://…): "
+        "PostgreSQL is the only database this project runs on (postgres://user@host:5432/db)."
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The hottest statements (authentication, throttle count, balance read, spend, settle) are
-# prepared once per PostgreSQL session (pos/prepared.py). Turn off behind a pooler in
-# transaction mode (PgBouncer's), which hands a client a different server session for each
-# transaction.
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

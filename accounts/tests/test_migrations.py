@@ -4,10 +4,8 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,36 +71,8 @@ def _serve_after_migrate_only(database_url: str, tmp_path) -> dict:
 EXPECTED = {"register": 201, "login": 200, "purchase": 503, "verify": 404}
 
 
-def test_migrate_alone_makes_the_cache_table_on_a_fresh_sqlite_database(tmp_path):
-    answers = _serve_after_migrate_only(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", tmp_path)
-
-    assert answers == EXPECTED
-
-
-@pytest.mark.postgres
-def test_migrate_alone_makes_the_cache_table_on_a_fresh_postgresql_database(tmp_path):
-    import psycopg2
-
-    server = settings.DATABASES["default"]
-    name = f"fresh_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=server["USER"],
-        password=server["PASSWORD"],
-        host=server["HOST"],
-        port=server["PORT"] or 5432,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        credentials = server["USER"] + (f":{server['PASSWORD']}" if server["PASSWORD"] else "")
-        url = f"postgres://{credentials}@{server['HOST']}:{server['PORT'] or 5432}/{name}"
-        answers = _serve_after_migrate_only(url, tmp_path)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def test_migrate_alone_makes_the_cache_table_on_a_fresh_database(fresh_database_url, tmp_path):
+    answers = _serve_after_migrate_only(fresh_database_url, tmp_path)
 
     assert answers == EXPECTED
 

@@ -27,14 +27,14 @@ print("served", len(assets))
 """
 
 
-def test_static_files_are_served_with_debug_off_after_collectstatic(tmp_path):
+def test_static_files_are_served_with_debug_off_after_collectstatic(tmp_path, fresh_database_url):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "pos.settings",
         "DEBUG": "false",
         "DJANGO_SECRET_KEY": "serving-test-secret",
         "STATIC_ROOT": str(tmp_path / "static"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": fresh_database_url,
         "ALLOWED_HOSTS": "testserver",
         "PAYSTACK_SANDBOX": "false",
     }

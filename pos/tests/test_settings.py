@@ -39,6 +39,45 @@ def test_debug_may_run_without_a_secret_key():
     assert result.returncode == 0, result.stderr
 
 
+def test_start_up_fails_without_a_database_url_when_debug_is_off():
+    # An empty value also shadows any DATABASE_URL a developer's .env may hold. `make serve` can
+    # never run quietly on a throwaway server.
+    result = start_django(DEBUG="false", DJANGO_SECRET_KEY="a-real-secret", DATABASE_URL="")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL is not set" in result.stderr
+
+
+def test_settings_never_start_a_server_without_a_database_url_even_with_debug_on():
+    result = start_django(DEBUG="true", DATABASE_URL="")
+
+    assert result.returncode != 0
+    assert "DATABASE_URL is not set" in result.stderr
+    assert "make run" in result.stderr and "make test" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///db.sqlite3", "sqlite://:memory:", "mysql://shop@db/shop", "nonsense://x"]
+)
+def test_a_database_url_that_is_not_postgresql_is_refused(url):
+    result = start_django(DEBUG="true", DATABASE_URL=url)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL is not a PostgreSQL URL" in result.stderr
+
+
+def test_a_socket_folder_url_names_the_folder_as_host():
+    """scripts/devdb's URL form: the socket folder percent-encoded as the host, its case and its
+    spaces kept."""
+    code = "from django.conf import settings; print(settings.DATABASES['default']['HOST'])"
+    url = "postgres://postgres@%2FHome%2FAma%20K%2Fpos%2F.pgdata:5432/pos"
+
+    result = run_python(code, real_settings_env(DEBUG="true", DATABASE_URL=url))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "/Home/Ama K/pos/.pgdata"
+
+
 def test_taxes_parse_into_named_decimal_rates():
     assert parse_taxes("VAT:12.5, NHIL:2.5,GETFund:2.5") == [
         ("VAT", Decimal("12.5")),
@@ -132,17 +171,16 @@ print(json.dumps({
 """
 
 
-def https_answers(tmp_path, **env) -> dict:
+def https_answers(database_url, **env) -> dict:
     import json
 
-    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    result = run_python(HTTPS_PROBE, production_env(DATABASE_URL=database, **env))
+    result = run_python(HTTPS_PROBE, production_env(DATABASE_URL=database_url, **env))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_production_redirects_to_https_sends_hsts_and_secure_cookies(tmp_path):
-    answers = https_answers(tmp_path)
+def test_production_redirects_to_https_sends_hsts_and_secure_cookies(fresh_database_url):
+    answers = https_answers(fresh_database_url)
 
     assert answers["plain"]["status"] == 301
     assert answers["plain"]["location"] == "https://example.com/ai/api/credits/packages/"
@@ -154,9 +192,9 @@ def test_production_redirects_to_https_sends_hsts_and_secure_cookies(tmp_path):
     assert answers["secure_cookies"] == [True, True]
 
 
-def test_x_forwarded_proto_is_believed_only_from_forwarded_allow_ips(tmp_path):
-    default = https_answers(tmp_path)
-    listed = https_answers(tmp_path, FORWARDED_ALLOW_IPS="127.0.0.1,10.0.0.0/8")
+def test_x_forwarded_proto_is_believed_only_from_forwarded_allow_ips(fresh_database_url):
+    default = https_answers(fresh_database_url)
+    listed = https_answers(fresh_database_url, FORWARDED_ALLOW_IPS="127.0.0.1,10.0.0.0/8")
 
     # A client cannot claim HTTPS: it is redirected, and the exempt health check has no HSTS.
     assert default["forged_api"]["status"] == 301
@@ -167,8 +205,8 @@ def test_x_forwarded_proto_is_believed_only_from_forwarded_allow_ips(tmp_path):
 
 
 @pytest.mark.parametrize("env", [{"SECURE_SSL": "false"}, {"DEBUG": "true"}])
-def test_without_tls_or_with_debug_there_is_no_redirect_and_no_hsts(tmp_path, env):
-    answers = https_answers(tmp_path, **env)
+def test_without_tls_or_with_debug_there_is_no_redirect_and_no_hsts(fresh_database_url, env):
+    answers = https_answers(fresh_database_url, **env)
 
     assert answers["plain"]["status"] == 401
     assert answers["plain"]["hsts"] is None and answers["proxied"]["hsts"] is None
