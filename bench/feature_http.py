@@ -9,12 +9,12 @@ every call, starts bench/provider_standin.py with no delay, and runs `make serve
 commands (read from `make --dry-run serve`), DEBUG off. For each `--clients` count it runs
 product-description POSTs for `--seconds` (no Idempotency-Key: each is a hold, a provider call
 and a settle), then balance GETs for as long, and prints both as a table: answers, requests per
-second, p50/p95/p99/max latency; then the CPU each request cost the server, PostgreSQL, the
-stand-in provider and this load generator, which all share the machine. It ends with the
-ledger check, and that the database charged exactly the calls that answered 200; it exits
-non-zero only if that check fails. Not a test: nothing here asserts a speed. `--sync` serves
-with gunicorn's sync worker instead (same worker count, no threads), to see what the threads
-cost when nothing is slow.
+second, p50/p95/p99/max latency; then the CPU each request cost the server, PostgreSQL (the
+processes working for the bench's database), the stand-in provider and this load generator,
+which all share the machine. It ends with the ledger check, and that the database charged
+exactly the calls that answered 200; it exits non-zero only if that check fails. Not a test:
+nothing here asserts a speed. `--sync` serves with gunicorn's sync worker instead (same worker
+count, no threads), to see what the threads cost when nothing is slow.
 """
 
 import argparse
@@ -22,6 +22,7 @@ import os
 import sys
 
 from serving import (
+    DatabaseProcesses,
     Load,
     Processes,
     balance_call,
@@ -57,19 +58,20 @@ def main() -> int:
         Load(balance, 4, 1.0).run()
 
         rows, cpu, charged = [], [], warm_up.count
+        database = DatabaseProcesses(env["DATABASE_URL"])
         for clients in args.clients:
             for label, call in (
                 ("feature POST (product description)", feature),
                 ("balance GET", balance),
             ):
-                before = cpu_seconds(processes)
+                before = cpu_seconds(processes, database)
                 figures = Load(call, clients, args.seconds).run()
-                cpu.append(
-                    (label, clients, cpu_per_request(before, cpu_seconds(processes), figures.count))
-                )
+                after = cpu_seconds(processes, database)
+                cpu.append((label, clients, cpu_per_request(before, after, figures.count)))
                 rows.append((label, clients, figures))
                 if call is feature:
                     charged += figures.count
+        database.close()
 
         print()
         print_table(f"{'sync' if args.sync else 'gthread'} workers, instant provider", rows)
