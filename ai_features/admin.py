@@ -24,9 +24,11 @@ from ai_features.models import (
     AITransaction,
     AIUsageAlert,
     BusinessAICredits,
+    CreditClawback,
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
+    PurchaseDispute,
     PurchaseIdempotencyKey,
     PurchaseRefund,
     WebhookEvent,
@@ -257,11 +259,50 @@ class PurchaseRefundAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "credits_clawed_back",
+        "credits_reserved",
         "shortfall",
         "created_at",
     )
-    list_select_related = ("purchase",)
+    list_select_related = ("purchase", "clawback")
     search_fields = ("purchase__payment_reference", "refund_key")
+
+
+@admin.register(PurchaseDispute)
+class PurchaseDisputeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "dispute_id",
+        "gateway",
+        "purchase",
+        "status",
+        "amount",
+        "currency",
+        "opened_at",
+        "closed_at",
+    )
+    list_filter = ("gateway", "status")
+    list_select_related = ("purchase",)
+    search_fields = ("purchase__payment_reference", "dispute_id")
+
+
+@admin.register(CreditClawback)
+class CreditClawbackAdmin(ReadOnlyAdmin):
+    """What each refund or dispute claimed back: taken, still reserved, short."""
+
+    list_display = (
+        "id",
+        "kind",
+        "purchase",
+        "share",
+        "taken",
+        "reserved",
+        "shortfall",
+        "returned",
+        "cancelled",
+        "created_at",
+    )
+    list_filter = ("kind", "cancelled")
+    list_select_related = ("purchase",)
+    search_fields = ("purchase__payment_reference",)
 
 
 @admin.register(PurchaseIdempotencyKey)

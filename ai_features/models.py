@@ -16,8 +16,8 @@ from accounts.models import Business
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 TOLERANCE = Decimal("0.001")
-CREDIT_KINDS = ["purchase", "grant", "usage_release"]
-DEBIT_KINDS = ["usage", "refund", "expiry"]
+CREDIT_KINDS = ["purchase", "grant", "usage_release", "dispute_return"]
+DEBIT_KINDS = ["usage", "refund", "dispute", "expiry"]
 
 
 class CreditPackage(models.Model):
@@ -83,11 +83,22 @@ class BusinessAICredits(models.Model):
     # expiring_soon once per expiry date.
     low_balance_alerted = models.BooleanField(default=False)
     expiry_warned_for = models.DateTimeField(null=True, blank=True)
+    # What pending holds taken from this row have on hold, and how much of that open refunds
+    # and disputes have reserved: a hold released later pays the reserve before the balance
+    # (design section 7, rule 5).
+    held = models.DecimalField(**MONEY, default=0)
+    clawback_reserved = models.DecimalField(**MONEY, default=0)
 
     class Meta:
         db_table = "business_ai_credits"
         verbose_name_plural = "business AI credits"
         constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    held__gte=0, clawback_reserved__gte=0, clawback_reserved__lte=F("held")
+                ),
+                name="credits_reserve_within_held",
+            ),
             models.UniqueConstraint(
                 fields=["business"],
                 condition=Q(is_active=True),
@@ -128,6 +139,7 @@ class AICreditPurchase(models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "Disputed"
 
     class PaymentMethod(models.TextChoices):
         MOBILE_MONEY = "mobile_money", "Mobile money"
@@ -171,8 +183,6 @@ class AICreditPurchase(models.Model):
     gateway_status = models.CharField(max_length=30, blank=True)
     gateway_response = models.JSONField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
-    refunded_credits = models.DecimalField(**MONEY, default=0)
-    refund_shortfall = models.DecimalField(**MONEY, default=0)
     purchased_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -200,16 +210,14 @@ class AICreditPurchase(models.Model):
                 name="purchase_credits_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(payment_status__in=["pending", "completed", "failed", "refunded"]),
+                condition=Q(
+                    payment_status__in=["pending", "completed", "failed", "refunded", "disputed"]
+                ),
                 name="purchase_status_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(payment_status="completed") | Q(completed_at__isnull=False),
                 name="purchase_completed_has_time",
-            ),
-            models.CheckConstraint(
-                condition=Q(refunded_credits__gte=0, refund_shortfall__gte=0),
-                name="purchase_refund_not_negative",
             ),
         ]
 
@@ -219,6 +227,23 @@ class AICreditPurchase(models.Model):
     @property
     def total_credits(self):
         return self.credits_purchased + self.bonus_credits
+
+    @property
+    def refunded_credits(self) -> Decimal:
+        """Credits its refunds and disputes have taken back so far (reserves paid included)."""
+        return self._clawback_sum("taken") - self._clawback_sum("returned")
+
+    @property
+    def refund_shortfall(self) -> Decimal:
+        """Credits its refunds and disputes could not take back: already spent."""
+        return self._clawback_sum("shortfall", cancelled=False)
+
+    def _clawback_sum(self, field: str, **extra) -> Decimal:
+        annotated = getattr(self, f"clawback_{field}", None)  # see `purchases_with_clawbacks`
+        if annotated is not None:
+            return annotated
+        total = self.clawbacks.filter(**extra).aggregate(total=models.Sum(field))["total"]
+        return total or Decimal("0.00")
 
 
 class AIFeaturePrice(models.Model):
@@ -313,6 +338,7 @@ class AIUsageAlert(models.Model):
         DEPLETED = "depleted", "Depleted"
         EXPIRED = "expired", "Expired"
         EXPIRING_SOON = "expiring_soon", "Expiring soon"
+        DISPUTE_OPENED = "dispute_opened", "Dispute opened"
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="ai_alerts")
     alert_type = models.CharField(max_length=20, choices=Type.choices)
@@ -338,6 +364,8 @@ class CreditLedgerEntry(models.Model):
         USAGE = "usage", "Usage"
         USAGE_RELEASE = "usage_release", "Usage release"
         REFUND = "refund", "Refund"
+        DISPUTE = "dispute", "Dispute"
+        DISPUTE_RETURN = "dispute_return", "Dispute return"
         EXPIRY = "expiry", "Expiry"
         ADJUSTMENT = "adjustment", "Adjustment"
 
@@ -361,6 +389,10 @@ class CreditLedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="ledger",
+    )
+    # The refund or dispute a `refund`, `dispute` or `dispute_return` entry belongs to.
+    clawback = models.ForeignKey(
+        "CreditClawback", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -430,28 +462,139 @@ class FeatureIdempotencyKey(models.Model):
         return f"{self.feature} {self.key}"
 
 
+class CreditClawback(models.Model):
+    """What one refund or dispute of a purchase claims back (its `share` of the credits): taken
+    from the balance at once, reserved out of pending holds (paid as they are released), or
+    short because it was already spent (design section 7, rule 5)."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "Refund"
+        DISPUTE = "dispute", "Dispute"
+
+    purchase = models.ForeignKey(
+        AICreditPurchase, on_delete=models.PROTECT, related_name="clawbacks"
+    )
+    # The active balance at the claim: its holds pay the reserve. None: there was none.
+    balance_row = models.ForeignKey(
+        BusinessAICredits, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    share = models.DecimalField(**MONEY)
+    taken = models.DecimalField(**MONEY, default=0)
+    reserved = models.DecimalField(**MONEY, default=0)
+    shortfall = models.DecimalField(**MONEY, default=0)
+    # Given back when a dispute closes in the shop's favour; the claim is then cancelled.
+    returned = models.DecimalField(**MONEY, default=0)
+    cancelled = models.BooleanField(default=False)
+    # For the ledger check (`ledger.clawback_mismatches`): the credits the business had spent
+    # or forfeited before the claim, what was on hold then, and the shortfall found at once.
+    consumed_before = models.DecimalField(**MONEY, default=0)
+    held_at_claim = models.DecimalField(**MONEY, default=0)
+    shortfall_at_claim = models.DecimalField(**MONEY, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "ai_credit_clawbacks"
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["balance_row", "id"],
+                condition=Q(reserved__gt=0),
+                name="clawback_open_reserve",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    share__gte=0, taken__gte=0, reserved__gte=0, shortfall__gte=0, returned__gte=0
+                ),
+                name="clawback_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(share=F("taken") + F("reserved") + F("shortfall")),
+                name="clawback_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned__lte=F("taken")), name="clawback_returns_what_it_took"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} of {self.purchase_id}: {self.share}"
+
+
 class PurchaseRefund(models.Model):
-    """A processed Paystack refund and the credits it took back."""
+    """A processed refund of a purchase, from either gateway, and the claim it made."""
 
     purchase = models.ForeignKey(AICreditPurchase, on_delete=models.PROTECT, related_name="refunds")
     refund_key = models.CharField(max_length=100, unique=True)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
-    credits_clawed_back = models.DecimalField(**MONEY)
-    shortfall = models.DecimalField(**MONEY)
+    # None when it claimed nothing (the payment was never credited, or nothing was left).
+    clawback = models.OneToOneField(
+        CreditClawback, on_delete=models.PROTECT, null=True, blank=True, related_name="refund"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0, credits_clawed_back__gte=0, shortfall__gte=0),
-                name="refund_amounts_valid",
-            )
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")
         ]
 
     def __str__(self):
         return f"{self.refund_key}: {self.amount} {self.currency}"
+
+    @property
+    def credits_clawed_back(self) -> Decimal:
+        return self.clawback.taken if self.clawback else Decimal("0.00")
+
+    @property
+    def credits_reserved(self) -> Decimal:
+        return self.clawback.reserved if self.clawback else Decimal("0.00")
+
+    @property
+    def shortfall(self) -> Decimal:
+        return self.clawback.shortfall if self.clawback else Decimal("0.00")
+
+
+class PurchaseDispute(models.Model):
+    """A chargeback of a purchase, as its gateway reported it, and the claim it made."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won (the shop keeps the money)"
+        LOST = "lost", "Lost (the money went back)"
+
+    purchase = models.ForeignKey(
+        AICreditPurchase, on_delete=models.PROTECT, related_name="disputes"
+    )
+    gateway = models.CharField(max_length=10, choices=AICreditPurchase.Gateway.choices)
+    dispute_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    clawback = models.OneToOneField(
+        CreditClawback, on_delete=models.PROTECT, null=True, blank=True, related_name="dispute"
+    )
+    # A close that arrived before its open: recorded, and the open changes nothing later.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "ai_credit_disputes"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "dispute_id"], name="dispute_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "won", "lost"]), name="dispute_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.dispute_id} ({self.status})"
 
 
 class WebhookEvent(models.Model):

@@ -4,6 +4,7 @@ at the price or release the hold. A failed call is recorded and charges nothing.
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from types import ModuleType
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from ai_features.features.provider import Completion, UnusableAnswer, provider_c
 from ai_features.models import AIFeaturePrice, AITransaction
 from ai_features.services.billing import credits_release, credits_reserve, credits_settle
 from ai_features.services.billing import feature_price as feature_price_get
-from ai_features.services.credits import balance_get
+from ai_features.services.credits import balance_get, balance_shown
 from pos.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -124,10 +125,19 @@ def _metered_call(*, business: Business, user, module: ModuleType, data: dict, p
         "result": result,
         # Text, so the answer can be stored as JSON for replays; the serializer renders numbers.
         "credits_charged": str(usage.credits_used),
-        "balance": str(balance_get(business=business)["balance"]),
+        "balance": str(_balance_after(usage, business)),
         "transaction_id": usage.pk,
         "tokens_used": usage.tokens_used,
     }
+
+
+def _balance_after(usage: AITransaction, business: Business) -> Decimal:
+    """The balance once the call settled: the row it settled on, when that is still the
+    business's active one (no query); else read afresh."""
+    row = usage.balance_row if usage.balance_row_id else None
+    if row is not None and row.is_active:
+        return balance_shown(row=row)["balance"]
+    return balance_get(business=business)["balance"]
 
 
 def _reserve(*, business: Business, user, feature: str, price) -> AITransaction:

@@ -6,10 +6,11 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Business
-from ai_features.models import AICreditPurchase
+from ai_features.models import MONEY, AICreditPurchase, CreditClawback
 from ai_features.payments import idempotency
 from ai_features.payments.errors import (
     CallbackUrlNotAllowed,
@@ -18,6 +19,7 @@ from ai_features.payments.errors import (
 )
 from ai_features.payments.gateways import gateway_for
 from ai_features.payments.packages import Quote, purchase_quote
+from ai_features.services.money import ZERO
 
 logger = logging.getLogger(__name__)
 Gateway = AICreditPurchase.Gateway
@@ -197,6 +199,21 @@ def _purchase_open(
     return purchase
 
 
+def purchases_with_clawbacks(purchases: QuerySet[AICreditPurchase]) -> QuerySet:
+    """Purchases with their claims' sums, which `refunded_credits` and `refund_shortfall` read."""
+
+    def summed(field: str, **extra):
+        claims = CreditClawback.objects.filter(purchase=OuterRef("pk"), **extra)
+        total = claims.values("purchase").annotate(total=Sum(field)).values("total")
+        return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(**MONEY))
+
+    return purchases.annotate(
+        clawback_taken=summed("taken"),
+        clawback_returned=summed("returned"),
+        clawback_shortfall=summed("shortfall", cancelled=False),
+    )
+
+
 def purchases_list(
     *, business: Business | None = None, status: str | None = None
 ) -> QuerySet[AICreditPurchase]:
@@ -204,6 +221,8 @@ def purchases_list(
     found = AICreditPurchase.objects.select_related("business").order_by("-purchased_at", "-id")
     if business is not None:
         found = found.filter(business=business)
+    else:  # staff see what refunds and disputes took back, without a query per purchase
+        found = purchases_with_clawbacks(found)
     if status:
         found = found.filter(payment_status=status)
     return found

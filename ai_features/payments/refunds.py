@@ -1,5 +1,5 @@
-"""Applying refunds, from either gateway: the refunded share of a purchase's credits comes
-back out (design section 7, rule 5)."""
+"""Applying refunds, from either gateway: the refunded share of a purchase's credits is claimed
+back (design section 7, rule 5; `services.clawbacks`)."""
 
 import hashlib
 import json
@@ -9,8 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Sum
 
-from ai_features.models import AICreditPurchase, PurchaseRefund
-from ai_features.services.credits import credits_clawback
+from ai_features.models import AICreditPurchase, CreditClawback, PurchaseDispute, PurchaseRefund
+from ai_features.services.clawbacks import credits_claim
 from ai_features.services.locks import lock_purchase
 from ai_features.services.money import CENT, ZERO, from_minor_units
 from pos.logsafe import loggable
@@ -36,6 +36,26 @@ def refunded_share(purchase: AICreditPurchase, refunded: Decimal) -> Decimal:
     return min(share.quantize(CENT, ROUND_HALF_UP), purchase.total_credits)
 
 
+def purchase_claimable(purchase: AICreditPurchase) -> Decimal:
+    """Credits of the purchase that no refund or open or lost dispute has claimed yet: refunds
+    and disputes together never take back more than it gave."""
+    claimed = (
+        purchase.clawbacks.filter(cancelled=False).aggregate(total=Sum("share"))["total"] or ZERO
+    )
+    return max(purchase.total_credits - claimed, ZERO)
+
+
+def purchase_claim(
+    *, purchase: AICreditPurchase, money: Decimal, kind: str
+) -> CreditClawback | None:
+    """Claim back the credits `money` of a locked, credited purchase bought, up to what is
+    still unclaimed; None when nothing is left to claim."""
+    share = min(refunded_share(purchase, money), purchase_claimable(purchase))
+    if share <= 0:
+        return None
+    return credits_claim(purchase=purchase, share=share, kind=kind)
+
+
 @transaction.atomic
 def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | None:
     """Apply one Paystack refund (its amount in minor units); None if it was applied before."""
@@ -43,8 +63,7 @@ def purchase_refund_apply(*, purchase_id: int, data: dict) -> PurchaseRefund | N
     key = refund_key_for(data)
     if PurchaseRefund.objects.filter(refund_key=key).exists():
         return None
-    currency = str(data.get("currency") or purchase.currency)
-    return _apply_locked(purchase, key, from_minor_units(data["amount"]), currency)
+    return _apply_locked(purchase, key, from_minor_units(data["amount"]), str(data["currency"]))
 
 
 @transaction.atomic
@@ -63,37 +82,43 @@ def purchase_refunded_total_apply(
     return _apply_locked(purchase, refund_key, new, currency)
 
 
+def _not_yet_claimed_money(purchase: AICreditPurchase, refunded: Decimal) -> Decimal:
+    """The part of `refunded` money that an open or lost dispute has not claimed already: a
+    dispute the shop accepted is followed by the refund of the same money."""
+    disputed = (
+        purchase.disputes.exclude(status=PurchaseDispute.Status.WON)
+        .filter(clawback__isnull=False)
+        .aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    before = purchase.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
+    return max(before + refunded - disputed, ZERO) - max(before - disputed, ZERO)
+
+
 def _apply_locked(
     purchase: AICreditPurchase, key: str, refunded: Decimal, currency: str
 ) -> PurchaseRefund:
-    """Claw back the refunded share of the credits (never below zero).
+    """Claim back the refunded share of the credits.
 
     A refund of a payment not yet credited takes nothing back: it is recorded, and fulfilment
     gives only the credits of the money kept if the payment is credited later."""
-    share = taken = ZERO
+    claim = None
     if purchase.completed_at is not None:  # the payment was credited
-        still_held = purchase.total_credits - purchase.refunded_credits - purchase.refund_shortfall
-        share = min(refunded_share(purchase, refunded), still_held)
-        if share > 0:
-            taken = credits_clawback(business=purchase.business, amount=share, purchase=purchase)
-        purchase.refunded_credits += taken
-        purchase.refund_shortfall += share - taken
+        money = _not_yet_claimed_money(purchase, refunded)
+        if money > 0:
+            claim = purchase_claim(purchase=purchase, money=money, kind=CreditClawback.Kind.REFUND)
         purchase.payment_status = Status.REFUNDED
-        purchase.save(update_fields=["refunded_credits", "refund_shortfall", "payment_status"])
+        purchase.save(update_fields=["payment_status"])
     refund = PurchaseRefund.objects.create(
-        purchase=purchase,
-        refund_key=key,
-        amount=refunded,
-        currency=currency,
-        credits_clawed_back=taken,
-        shortfall=share - taken,
+        purchase=purchase, refund_key=key, amount=refunded, currency=currency, clawback=claim
     )
     logger.info(
-        "refund applied reference=%s amount=%s %s credits_taken=%s shortfall=%s",
+        "refund applied reference=%s amount=%s %s credits_taken=%s reserved=%s shortfall=%s",
         purchase.payment_reference,
         refunded,
         loggable(refund.currency),
-        taken,
-        share - taken,
+        refund.credits_clawed_back,
+        refund.credits_reserved,
+        refund.shortfall,
     )
     return refund

@@ -171,5 +171,5 @@ class VerifyInputSerializer(serializers.Serializer):
 
 class PurchaseStatusFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=["pending", "completed", "failed", "refunded"], required=False
+        choices=["pending", "completed", "failed", "refunded", "disputed"], required=False
     )

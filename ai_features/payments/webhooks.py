@@ -7,13 +7,18 @@ import logging
 from django.utils import timezone
 
 from ai_features.models import AICreditPurchase, WebhookEvent
+from ai_features.payments.disputes import (
+    DisputeReport,
+    purchase_dispute_close,
+    purchase_dispute_open,
+)
 from ai_features.payments.fulfilment import Outcome as Settled
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.gateways import gateway_for
 from ai_features.payments.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply, purchase_refunded_total_apply
 from ai_features.payments.stripe_gateway import session_verdict
-from ai_features.services.money import minor_units_parse
+from ai_features.services.money import from_minor_units, minor_units_parse
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
@@ -60,18 +65,24 @@ def _paystack_charge_success(data: dict) -> tuple[str, str]:
 def _paystack_refund_processed(data: dict) -> tuple[str, str]:
     if problem := _amount_problem(data.get("amount")):
         return Result.REJECTED, problem
-    purchase = _purchase(payment_reference=str(data.get("transaction_reference", "")))
+    purchase = _purchase(
+        payment_reference=str(data.get("transaction_reference", "")), gateway="paystack"
+    )
     if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
-    currency = str(data.get("currency") or purchase.currency).upper()
+        return Result.UNKNOWN_REFERENCE, "No Paystack purchase has this transaction reference."
+    currency = str(data.get("currency") or "").upper()
+    if not currency:
+        return Result.REJECTED, "Rejected: the refund names no currency."
     if currency != purchase.currency:
         return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
-    return _refunded(purchase_refund_apply(purchase_id=purchase.pk, data=data))
+    applied = purchase_refund_apply(purchase_id=purchase.pk, data={**data, "currency": currency})
+    return _refunded(applied)
 
 
 def _paystack_refund_update(data: dict) -> tuple[str, str]:
-    if _purchase(payment_reference=str(data.get("transaction_reference", ""))) is None:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this transaction reference."
+    reference = str(data.get("transaction_reference", ""))
+    if _purchase(payment_reference=reference, gateway="paystack") is None:
+        return Result.UNKNOWN_REFERENCE, "No Paystack purchase has this transaction reference."
     return Result.RECORDED, f"Refund status: {loggable(data.get('status'), limit=30)}."
 
 
@@ -79,7 +90,52 @@ def _refunded(refund) -> tuple[str, str]:
     if refund is None:
         return Result.ALREADY_PROCESSED, "This refund was applied before."
     return Result.REFUNDED, (
-        f"Took back {refund.credits_clawed_back} credits; shortfall {refund.shortfall}."
+        f"Took back {refund.credits_clawed_back} credits, reserved {refund.credits_reserved} "
+        f"of those on hold; shortfall {refund.shortfall}."
+    )
+
+
+def _paystack_dispute(data: dict) -> tuple[str, str]:
+    """`charge.dispute.create` and `.resolve`: `refund_amount` may be null (the whole payment);
+    `resolution` is `declined` (the shop keeps the money) or `merchant-accepted`."""
+    transaction = data.get("transaction") if isinstance(data.get("transaction"), dict) else {}
+    reference = str(transaction.get("reference") or "")
+    purchase = _purchase(payment_reference=reference, gateway="paystack")
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No Paystack purchase is the disputed transaction."
+    amount = data.get("refund_amount")
+    if amount is not None and (problem := _amount_problem(amount)):
+        return Result.REJECTED, problem
+    currency = str(data.get("currency") or purchase.currency).upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Dispute in {loggable(currency)}, purchase in {purchase.currency}."
+    resolution = data.get("resolution")
+    if data.get("status") == "resolved" and resolution not in {"declined", "merchant-accepted"}:
+        return Result.REJECTED, f"Rejected: resolution {loggable(resolution, limit=30)}."
+    report = DisputeReport(
+        dispute_id=f"paystack:{loggable(data.get('id'), limit=80)}",
+        amount=None if amount is None else from_minor_units(amount),
+        currency=currency,
+        won=None if data.get("status") != "resolved" else resolution == "declined",
+    )
+    return _disputed(purchase, report)
+
+
+def _disputed(purchase: AICreditPurchase, report: DisputeReport) -> tuple[str, str]:
+    if report.won is None:
+        dispute, changed = purchase_dispute_open(purchase_id=purchase.pk, report=report)
+    else:
+        dispute, changed = purchase_dispute_close(purchase_id=purchase.pk, report=report)
+    if not changed:
+        return Result.ALREADY_PROCESSED, f"Dispute already {dispute.status}: nothing changed."
+    claim = dispute.clawback
+    if claim is None:
+        return Result.RECORDED, f"Dispute {dispute.status}; no credits were claimed."
+    if claim.cancelled:
+        return Result.RECORDED, f"Dispute won: {claim.returned} credits given back."
+    return Result.REFUNDED, (
+        f"Dispute {dispute.status}: took back {claim.taken} credits, reserved {claim.reserved} "
+        f"of those on hold; shortfall {claim.shortfall}."
     )
 
 
@@ -139,6 +195,41 @@ def _stripe_charge_refunded(charge: dict) -> tuple[str, str]:
     return _refunded(refund)
 
 
+STRIPE_DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
+
+
+def _stripe_dispute(dispute: dict, *, closing: bool) -> tuple[str, str]:
+    """`charge.dispute.created`, and `.closed` (`won`, `warning_closed` or `lost`)."""
+    purchase = _purchase(
+        payment_intent_id=str(dispute.get("payment_intent") or ""), gateway="stripe"
+    )
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No Stripe purchase has this dispute's payment intent."
+    if problem := _amount_problem(dispute.get("amount")):
+        return Result.REJECTED, problem
+    currency = str(dispute.get("currency") or "").upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Dispute in {loggable(currency)}, purchase in {purchase.currency}."
+    status = str(dispute.get("status") or "")
+    if closing and status not in STRIPE_DISPUTE_WON:
+        return Result.REJECTED, f"Rejected: a closed dispute with status {loggable(status)}."
+    report = DisputeReport(
+        dispute_id=f"stripe:{loggable(dispute.get('id'), limit=80)}",
+        amount=from_minor_units(dispute["amount"]),
+        currency=currency,
+        won=STRIPE_DISPUTE_WON[status] if closing else None,
+    )
+    return _disputed(purchase, report)
+
+
+def _stripe_dispute_created(dispute: dict) -> tuple[str, str]:
+    return _stripe_dispute(dispute, closing=False)
+
+
+def _stripe_dispute_closed(dispute: dict) -> tuple[str, str]:
+    return _stripe_dispute(dispute, closing=True)
+
+
 HANDLERS = {
     "paystack": {
         "charge.success": _paystack_charge_success,
@@ -147,6 +238,8 @@ HANDLERS = {
         "refund.processing": _paystack_refund_update,
         "refund.failed": _paystack_refund_update,
         "refund.needs-attention": _paystack_refund_update,
+        "charge.dispute.create": _paystack_dispute,
+        "charge.dispute.resolve": _paystack_dispute,
     },
     "stripe": {
         "checkout.session.completed": _stripe_checkout_completed,
@@ -154,6 +247,8 @@ HANDLERS = {
         "checkout.session.async_payment_failed": _stripe_async_failed,
         "checkout.session.expired": _stripe_session_expired,
         "charge.refunded": _stripe_charge_refunded,
+        "charge.dispute.created": _stripe_dispute_created,
+        "charge.dispute.closed": _stripe_dispute_closed,
     },
 }
 # What a processed event ended in: a later delivery of the same event id is not acted on again.

@@ -20,6 +20,7 @@ SUBJECTS = {
     Type.DEPLETED: "You have used all your AI credits",
     Type.EXPIRED: "Your AI credits have expired",
     Type.EXPIRING_SOON: "Your AI credits expire soon",
+    Type.DISPUTE_OPENED: "A payment for your AI credits is disputed",
 }
 
 

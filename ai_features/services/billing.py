@@ -13,14 +13,17 @@ from django.utils import timezone
 
 from accounts.models import Business
 from ai_features.errors import CreditsExpired, InvalidAmount, UnknownFeature
-from ai_features.models import AIFeaturePrice, AITransaction, CreditLedgerEntry
+from ai_features.models import AIFeaturePrice, AITransaction, BusinessAICredits, CreditLedgerEntry
 from ai_features.services.credits import (
-    credit_locked,
+    HOLD_FIELDS,
     credits_amount_checked,
     credits_expire,
     credits_spend,
     debit_locked,
+    debit_unsaved,
+    hold_return_unsaved,
     is_expired,
+    reserve_shrink_locked,
 )
 from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
 from ai_features.services.money import ZERO
@@ -108,7 +111,9 @@ def credits_charge(
         "status": Status.COMPLETED,
         "settled_at": now,
     }
-    return credits_spend(business=business, user=user, amount=amount, now=now, values=outcome)
+    return credits_spend(
+        business=business, user=user, amount=amount, now=now, held=False, values=outcome
+    )
 
 
 @_expiring
@@ -117,16 +122,16 @@ def credits_reserve(*, business: Business, user, feature: str, credits=None) -> 
     amount = _amount_for(feature, credits)
     held = {"feature": feature, "credits_held": amount, "status": Status.PENDING}
     return credits_spend(
-        business=business, user=user, amount=amount, now=timezone.now(), values=held
+        business=business, user=user, amount=amount, now=timezone.now(), held=True, values=held
     )
 
 
-def _hold_row_locked(usage: AITransaction):
-    """Lock the balance the hold came from; None once that balance was forfeited at expiry."""
-    if usage.balance_row_id is None:
-        return lock_balance(business=usage.business_id)
-    row = lock_balance_row(row_id=usage.balance_row_id)
-    return row if row.is_active else None
+def _hold_row_locked(usage: AITransaction) -> BusinessAICredits:
+    """Lock the balance row the hold was taken from, active or not (once forfeited at expiry,
+    it takes nothing back)."""
+    if usage.balance_row_id is None:  # no hold is without one since migration 0014
+        raise ValueError(f"hold {usage.pk} has no balance row")
+    return lock_balance_row(row_id=usage.balance_row_id)
 
 
 @transaction.atomic
@@ -163,11 +168,24 @@ def credits_settle(
     usage.credits_used = charged
     for field, value in outcome.items():
         setattr(usage, field, value)
-    usage.save()
+    usage.save(update_fields=SETTLED_FIELDS)
     return usage
 
 
 PROVIDER_FIELDS = {"model", "prompt_tokens", "completion_tokens", "provider_request_id"}
+# What a settle or a release writes to the usage row.
+SETTLED_FIELDS = [
+    "status",
+    "success",
+    "credits_used",
+    "credits_uncharged",
+    "error_message",
+    "settled_at",
+    "tokens_used",
+    "cost_to_us",
+    "processing_time_ms",
+    *sorted(PROVIDER_FIELDS),
+]
 
 
 def _provider_details_checked(provider: dict | None) -> dict:
@@ -181,18 +199,25 @@ def _provider_details_checked(provider: dict | None) -> dict:
 def _settle_held(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
     row = _hold_row_locked(usage)
     held = usage.credits_held
-    if row is None:  # forfeited at expiry with the hold inside it: nothing to return or add
+    row.held -= held
+    charged = held
+    if not row.is_active:  # forfeited at expiry with the hold inside it: nothing to return or add
         usage.credits_uncharged = max(actual - held, ZERO)
-        return held
-    if actual < held:
-        credit_locked(row=row, amount=held - actual, kind=Kind.USAGE_RELEASE, usage=usage)
-        return actual
-    extra = actual - held
-    if extra and not is_expired(row, now) and row.balance >= extra:
-        debit_locked(row=row, amount=extra, kind=Kind.USAGE, usage=usage)
-        return actual
-    usage.credits_uncharged = extra
-    return held
+    elif actual < held:
+        hold_return_unsaved(row=row, amount=held - actual, usage=usage)
+        charged = actual
+    elif actual > held:
+        extra = actual - held
+        if not is_expired(row, now) and row.balance >= extra:
+            debit_unsaved(row=row, amount=extra, kind=Kind.USAGE, usage=usage)
+            charged = actual
+        else:
+            usage.credits_uncharged = extra
+    # What it kept was spent: a reserve it would have paid had it come back becomes shortfall.
+    reserve_shrink_locked(row=row)
+    row.save(update_fields=HOLD_FIELDS)
+    usage.balance_row = row  # as it is now, for the caller's answer
+    return charged
 
 
 def _settle_late(*, usage: AITransaction, actual: Decimal, now) -> Decimal:
@@ -222,10 +247,12 @@ def credits_release(
     if usage.status != Status.PENDING:
         return usage
     row = _hold_row_locked(usage)
-    if row is not None:
-        credit_locked(row=row, amount=usage.credits_held, kind=Kind.USAGE_RELEASE, usage=usage)
+    row.held -= usage.credits_held
+    if row.is_active:
+        hold_return_unsaved(row=row, amount=usage.credits_held, usage=usage)
     else:
         error_message += " (the hold was forfeited with the expired balance)"
+    row.save(update_fields=HOLD_FIELDS)
     usage.status = Status.RELEASED
     usage.success = False
     usage.credits_used = ZERO
@@ -236,7 +263,7 @@ def credits_release(
     usage.processing_time_ms = processing_time_ms
     for field, value in _provider_details_checked(provider).items():
         setattr(usage, field, value)
-    usage.save()
+    usage.save(update_fields=SETTLED_FIELDS)
     return usage
 
 

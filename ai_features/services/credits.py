@@ -2,10 +2,14 @@
 
 Each change is made on a balance row locked in the caller's transaction (`services.locks`) and
 writes its ledger entry in that same transaction, so a business's balance always equals the
-sum of its ledger amounts. `credit_locked`, `debit_locked` and `expire_locked` change a row the
-caller has locked; `spendable_locked` locks the active row and checks that it can pay;
-`credits_spend`, `credits_add`, `credits_clawback` and `credits_expire` lock and change in one
-call. The lock order is the one in `services.locks`.
+sum of its ledger amounts. The `*_locked` functions change a row the caller has locked;
+`credits_spend`, `credits_add` and `credits_expire` lock and change in one call. The lock order
+is the one in `services.locks`.
+
+A row also keeps what its pending holds have on hold (`held`) and how much of that open refunds
+and disputes have reserved (`clawback_reserved`, design section 7 rule 5): a hold that comes
+back pays the reserve first (`reserve_pay_locked`), and reserve that no pending hold can pay
+any more becomes shortfall (`reserve_shrink_locked`).
 """
 
 from datetime import datetime, timedelta
@@ -21,6 +25,7 @@ from ai_features.models import (
     AICreditPurchase,
     AITransaction,
     BusinessAICredits,
+    CreditClawback,
     CreditLedgerEntry,
 )
 from ai_features.services import alerts
@@ -28,7 +33,9 @@ from ai_features.services.locks import lock_balance
 from ai_features.services.money import CENT, ZERO
 
 Kind = CreditLedgerEntry.Kind
-TOP_UPS = {Kind.PURCHASE, Kind.GRANT}
+TOP_UPS = {Kind.PURCHASE, Kind.GRANT, Kind.DISPUTE_RETURN}
+# What a row's save writes after a hold, settle or release changed it.
+HOLD_FIELDS = ["balance", "held", "clawback_reserved", "low_balance_alerted", "updated_at"]
 
 
 def credits_amount_checked(amount) -> Decimal:
@@ -51,24 +58,28 @@ def is_expired(row: BusinessAICredits | None, now: datetime) -> bool:
     return row is not None and row.expires_at is not None and row.expires_at <= now
 
 
-def _ledger_write(*, row: BusinessAICredits, kind: str, amount: Decimal, **links):
+def ledger_write(*, row: BusinessAICredits, kind: str, amount: Decimal, **links):
     return CreditLedgerEntry.objects.create(
         business_id=row.business_id, kind=kind, amount=amount, balance_after=row.balance, **links
     )
 
 
 def expire_locked(*, row: BusinessAICredits) -> CreditLedgerEntry | None:
-    """Forfeit a locked, expired balance: the row goes inactive at zero, and the ledger says so."""
+    """Forfeit a locked, expired balance: the row goes inactive at zero, and the ledger says so.
+
+    Holds still pending on it return nothing when released, so the reserve they were to pay
+    becomes shortfall."""
     forfeited = row.balance
     row.balance = ZERO
     row.is_active = False
-    row.save(update_fields=["balance", "is_active", "updated_at"])
+    reserve_forfeit_locked(row=row)
+    row.save(update_fields=["balance", "is_active", "clawback_reserved", "updated_at"])
     if not forfeited:  # nothing was lost, so there is nothing to tell the owner
         return None
     alerts.alert_raise(
         business_id=row.business_id, alert_type=alerts.Type.EXPIRED, balance=forfeited
     )
-    return _ledger_write(row=row, kind=Kind.EXPIRY, amount=-forfeited)
+    return ledger_write(row=row, kind=Kind.EXPIRY, amount=-forfeited)
 
 
 def credit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, also_save=(), **links):
@@ -79,29 +90,110 @@ def credit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, also_sa
         row.low_balance_alerted = False
         fields.append("low_balance_alerted")
     row.save(update_fields=fields)
-    return _ledger_write(row=row, kind=kind, amount=amount, **links)
+    return ledger_write(row=row, kind=kind, amount=amount, **links)
 
 
-def debit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, **links):
+def debit_locked(*, row: BusinessAICredits, amount: Decimal, kind: str, also_save=(), **links):
     """Take from a locked row that holds at least `amount`, raising alerts the debit crosses."""
+    entry = debit_unsaved(row=row, amount=amount, kind=kind, **links)
+    row.save(update_fields=["balance", "low_balance_alerted", "updated_at", *also_save])
+    return entry
+
+
+def debit_unsaved(*, row: BusinessAICredits, amount: Decimal, kind: str, **links):
+    """`debit_locked` without the row's save: for a change that saves the row once at its end."""
     before = row.balance
     row.balance -= amount
     alerts.alerts_after_debit(row=row, before=before)
-    row.save(update_fields=["balance", "low_balance_alerted", "updated_at"])
-    return _ledger_write(row=row, kind=kind, amount=-amount, **links)
+    return ledger_write(row=row, kind=kind, amount=-amount, **links)
+
+
+def hold_return_unsaved(*, row: BusinessAICredits, amount: Decimal, usage: AITransaction):
+    """Credits a hold gives back to its locked, active row: they pay the open reserve first,
+    and only the rest stays in the balance. The caller saves the row (`HOLD_FIELDS`)."""
+    row.balance += amount
+    ledger_write(row=row, kind=Kind.USAGE_RELEASE, amount=amount, usage=usage)
+    reserve_pay_locked(row=row, amount=amount, usage=usage)
+
+
+def _reserves_open(row: BusinessAICredits) -> list[CreditClawback]:
+    """Lock the claims with an open reserve on `row`, oldest first (after the row)."""
+    return list(
+        CreditClawback.objects.select_for_update()
+        .filter(balance_row=row, reserved__gt=0)
+        .order_by("id")
+    )
+
+
+def reserve_pay_locked(*, row: BusinessAICredits, amount: Decimal, usage: AITransaction):
+    """Pay open reserves of a locked row, oldest first, out of `amount` that a hold just gave
+    back to its balance: each payment is taken again, as its claim's kind (`refund` or
+    `dispute`). No alerts: the shop's balance does not drop by it. The caller saves the row."""
+    left = min(amount, row.clawback_reserved)
+    if left <= 0:
+        return
+    for claim in _reserves_open(row):
+        paid = min(left, claim.reserved)
+        claim.reserved -= paid
+        claim.taken += paid
+        claim.save(update_fields=["reserved", "taken"])
+        row.clawback_reserved -= paid
+        row.balance -= paid
+        ledger_write(
+            row=row,
+            kind=claim.kind,
+            amount=-paid,
+            purchase_id=claim.purchase_id,
+            usage=usage,
+            clawback=claim,
+        )
+        left -= paid
+        if left <= 0:
+            return
+
+
+def reserve_shrink_locked(*, row: BusinessAICredits) -> None:
+    """Reserve beyond what a locked row still has on hold can never be paid (a hold settled:
+    those credits were spent), so it becomes shortfall, oldest claim first. The caller saves."""
+    excess = row.clawback_reserved - row.held
+    if excess <= 0:
+        return
+    for claim in _reserves_open(row):
+        part = min(excess, claim.reserved)
+        claim.reserved -= part
+        claim.shortfall += part
+        claim.save(update_fields=["reserved", "shortfall"])
+        row.clawback_reserved -= part
+        excess -= part
+        if excess <= 0:
+            return
+
+
+def reserve_forfeit_locked(*, row: BusinessAICredits) -> None:
+    """Every open reserve of a locked row becomes shortfall (the row expired). The caller saves."""
+    if not row.clawback_reserved:
+        return
+    for claim in _reserves_open(row):
+        claim.shortfall += claim.reserved
+        claim.reserved = ZERO
+        claim.save(update_fields=["reserved", "shortfall"])
+    row.clawback_reserved = ZERO
 
 
 @transaction.atomic
 def credits_spend(
-    *, business: Business, user, amount: Decimal, now: datetime, values: dict
+    *, business: Business, user, amount: Decimal, now: datetime, held: bool, values: dict
 ) -> AITransaction:
-    """Pay `amount` from the balance for a new usage row, or raise why the balance cannot pay."""
+    """Pay `amount` from the balance for a new usage row (a hold when `held`), or raise why
+    the balance cannot pay."""
     # Lock, check, then write the usage row (`values` are its other fields, by name), the
     # debit and its ledger entry.
     amount = credits_amount_checked(amount)
     row = spendable_locked(business=business, amount=amount, now=now)
     usage = AITransaction.objects.create(business=business, user=user, balance_row=row, **values)
-    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage)
+    if held:
+        row.held += amount
+    debit_locked(row=row, amount=amount, kind=Kind.USAGE, usage=usage, also_save=["held"])
     return usage
 
 
@@ -148,18 +240,6 @@ def credits_add(
 
 
 @transaction.atomic
-def credits_clawback(*, business: Business, amount: Decimal, purchase: AICreditPurchase) -> Decimal:
-    """Take up to `amount` back for a refund, stopping at zero; returns what was taken."""
-    amount = credits_amount_checked(amount)
-    row = lock_balance(business=business)
-    taken = min(amount, row.balance) if row is not None else ZERO
-    if taken <= 0:
-        return ZERO
-    debit_locked(row=row, amount=taken, kind=Kind.REFUND, purchase=purchase)
-    return taken
-
-
-@transaction.atomic
 def credits_expire(*, business: Business | int, now: datetime | None = None) -> bool:
     """Apply the expiry of the business's balance if it is due; True if it was."""
     row = lock_balance(business=business)
@@ -171,16 +251,20 @@ def credits_expire(*, business: Business | int, now: datetime | None = None) -> 
 
 def balance_get(*, business: Business) -> dict:
     """The balance as the API shows it: zero, no expiry and inactive when there are no credits."""
-    found = (  # the constraint allows one active row at most
+    row = (  # the constraint allows one active row at most
         BusinessAICredits.objects.filter(business=business, is_active=True)
-        .values_list("balance", "expires_at")
+        .only("balance", "expires_at", "is_active")
         .first()
     )
-    if found is None:
+    return balance_shown(row=row)
+
+
+def balance_shown(*, row: BusinessAICredits | None) -> dict:
+    """What `balance_get` shows for `row`, the business's active balance row (or None)."""
+    if row is None or not row.is_active:
         return {"balance": ZERO, "expires_at": None, "is_active": False}
-    balance, expires_at = found
-    if expires_at is not None and expires_at <= timezone.now():
+    if row.expires_at is not None and row.expires_at <= timezone.now():
         # Past its expiry but not yet forfeited (the cron or the next charge does that): none
         # of it can be spent, so none of it is shown.
-        return {"balance": ZERO, "expires_at": expires_at, "is_active": False}
-    return {"balance": balance, "expires_at": expires_at, "is_active": True}
+        return {"balance": ZERO, "expires_at": row.expires_at, "is_active": False}
+    return {"balance": row.balance, "expires_at": row.expires_at, "is_active": True}

@@ -14,7 +14,8 @@ KEPT = (CreditPackage, AIFeaturePrice)
 
 def reset_models() -> list:
     """Every ai_features model but the configuration, each before the models its foreign keys
-    point at, so no PROTECT refuses a delete. Taken from the app, so a new model is included."""
+    point at, so no PROTECT refuses a delete. Taken from the app, so a new model is included;
+    models free to go at the same step go by name, so the order is the same every run."""
     models = [m for m in apps.get_app_config("ai_features").get_models() if m not in KEPT]
     waits_for = {model: set() for model in models}
     for model in models:
@@ -22,7 +23,14 @@ def reset_models() -> list:
             target = field.related_model if field.is_relation else None
             if target in waits_for and target is not model:
                 waits_for[target].add(model)
-    return list(TopologicalSorter(waits_for).static_order())
+    sorter = TopologicalSorter(waits_for)
+    sorter.prepare()
+    order = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda model: model._meta.label)
+        order += ready
+        sorter.done(*ready)
+    return order
 
 
 @transaction.atomic

@@ -16,9 +16,11 @@ from ai_features.models import (
     AITransaction,
     AIUsageAlert,
     BusinessAICredits,
+    CreditClawback,
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
+    PurchaseDispute,
     PurchaseIdempotencyKey,
     PurchaseRefund,
     WebhookEvent,
@@ -36,6 +38,8 @@ READ_ONLY = [
     CreditLedgerEntry,
     WebhookEvent,
     PurchaseRefund,
+    PurchaseDispute,
+    CreditClawback,
     PurchaseIdempotencyKey,
     FeatureIdempotencyKey,
 ]
@@ -80,13 +84,22 @@ def world(db):
     WebhookEvent.objects.create(
         event="", reference="", raw_body="junk", outcome="invalid_signature"
     )
+    claim = CreditClawback.objects.create(
+        purchase=grant, kind="refund", share=Decimal("1.00"), taken=Decimal("1.00")
+    )
     refund = PurchaseRefund.objects.create(
         purchase=grant,
         refund_key="refund-1",
         amount=Decimal("1.00"),
         currency="GHS",
-        credits_clawed_back=Decimal("1.00"),
-        shortfall=0,
+        clawback=claim,
+    )
+    dispute = PurchaseDispute.objects.create(
+        purchase=pending,
+        gateway="paystack",
+        dispute_id="paystack:77",
+        amount=Decimal("9.00"),
+        currency="GHS",
     )
     key = PurchaseIdempotencyKey.objects.create(
         user=ama.owner, key="idem-key-ama", fingerprint="f" * 64, purchase=pending
@@ -110,6 +123,8 @@ def world(db):
         "alert": alert,
         "webhook": webhook,
         "refund": refund,
+        "claim": claim,
+        "dispute": dispute,
         "key": key,
     }
 
@@ -138,6 +153,8 @@ SEARCHES = [
     (CreditLedgerEntry, "Kofi", lambda w: set(CreditLedgerEntry.objects.all())),
     (WebhookEvent, "AI-CREDIT", lambda w: {w["webhook"]}),
     (PurchaseRefund, "AI-CREDIT", lambda w: {w["refund"]}),
+    (PurchaseDispute, "paystack:77", lambda w: {w["dispute"]}),
+    (CreditClawback, "AI-CREDIT", lambda w: {w["claim"]}),
     (PurchaseIdempotencyKey, "idem-key", lambda w: {w["key"]}),
     (FeatureIdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
 ]

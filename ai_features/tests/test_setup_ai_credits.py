@@ -15,6 +15,7 @@ from ai_features.models import (
     PurchaseRefund,
     WebhookEvent,
 )
+from ai_features.payments.disputes import DisputeReport, purchase_dispute_open
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply
@@ -158,6 +159,8 @@ def _seed_every_model():
     verdict = paystack_verdict({**data, "amount": 9400})
     purchase_fulfil(purchase_id=paid.pk, verdict=verdict, source="test")
     purchase_refund_apply(purchase_id=paid.pk, data={"id": 1, "amount": 4700, "currency": "GHS"})
+    report = DisputeReport(dispute_id="paystack:1", amount=Decimal("9.40"), currency="GHS")
+    purchase_dispute_open(purchase_id=paid.pk, report=report)  # a dispute and its claim
     credits_charge(business=shop, user=owner, feature="product_description")  # ledger -> usage
     hold = credits_reserve(business=shop, user=owner, feature="customer_insight")  # a hold
     FeatureIdempotencyKey.objects.create(

@@ -67,6 +67,7 @@ def test_a_spend_of_a_fraction_of_a_cent_is_refused(funded):
             user=None,
             amount=Decimal("2.505"),
             now=timezone.now(),
+            held=False,
             values={"feature": "customer_insight", "credits_used": Decimal("2.505")},
         )
     assert stored_balance(funded) == Decimal("20.00") == ledger_sum(funded)

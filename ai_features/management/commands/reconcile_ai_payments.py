@@ -6,7 +6,7 @@ from django.utils import timezone
 from ai_features.management.tables import format_table
 from ai_features.payments.errors import GatewayError
 from ai_features.payments.reconciliation import purchase_reconcile, purchases_to_recheck
-from ai_features.services.ledger import ledger_mismatches
+from ai_features.services.ledger import clawback_mismatches, ledger_mismatches
 
 
 class Command(BaseCommand):
@@ -51,10 +51,21 @@ class Command(BaseCommand):
 
     def _check_ledger(self):
         wrong = ledger_mismatches()
-        if not wrong:
+        claims = clawback_mismatches()
+        if not wrong and not claims:
             self.stdout.write("Ledger OK: every balance equals the sum of its ledger entries.")
+            self.stdout.write("Claims OK: every refund and dispute adds up and is in the ledger.")
             return
-        rows = [[b.pk, b.name, balance, total] for b, balance, total in wrong]
-        self.stdout.write(format_table(["id", "business", "balance", "ledger sum"], rows))
-        names = ", ".join(f"{b.name} (id {b.pk})" for b, _, _ in wrong)
-        raise CommandError(f"Ledger mismatch for {len(wrong)} business(es): {names}")
+        if wrong:
+            rows = [[b.pk, b.name, balance, total] for b, balance, total in wrong]
+            self.stdout.write(format_table(["id", "business", "balance", "ledger sum"], rows))
+        if claims:
+            rows = [[type(item).__name__, item.pk, why] for item, why in claims]
+            self.stdout.write(format_table(["row", "id", "what is wrong"], rows))
+        problems = []
+        if wrong:
+            names = ", ".join(f"{b.name} (id {b.pk})" for b, _, _ in wrong)
+            problems.append(f"Ledger mismatch for {len(wrong)} business(es): {names}")
+        if claims:
+            problems.append(f"{len(claims)} refund or dispute claim problem(s)")
+        raise CommandError("; ".join(problems))
