@@ -20,10 +20,10 @@ def credits_grant(
 ) -> AICreditPurchase:
     """Give a business free credits, recorded as a completed, unpaid `admin_grant` purchase."""
     credits = credits_amount_checked(credits)
-    now = timezone.now()
     purchase = AICreditPurchase.objects.create_with_reference(
         business=business,
         user=user,
+        gateway=AICreditPurchase.Gateway.ADMIN,
         package=package,
         amount_paid=Decimal("0"),
         total_tax=Decimal("0"),
@@ -33,8 +33,12 @@ def credits_grant(
         bonus_credits=Decimal(bonus_credits),
         payment_status=AICreditPurchase.PaymentStatus.COMPLETED,
         payment_method=AICreditPurchase.PaymentMethod.ADMIN_GRANT,
-        completed_at=now,
+        completed_at=timezone.now(),  # the constraint wants one at insert; made exact below
     )
+    # `purchased_at` is auto_now_add, set by the insert itself, so a time taken before it is
+    # earlier: the grant completes, and its expiry clock starts, at the moment it was made.
+    now = purchase.completed_at = purchase.purchased_at
+    purchase.save(update_fields=["completed_at"])
     credits_add(
         business=business,
         amount=purchase.total_credits,

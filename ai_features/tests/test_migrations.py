@@ -8,7 +8,12 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry
+from ai_features.models import (
+    AICreditPurchase,
+    AIUsageAlert,
+    BusinessAICredits,
+    CreditLedgerEntry,
+)
 from conftest import make_business
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +164,47 @@ def test_the_usage_and_ledger_tables_keep_only_indexes_something_reads():
         module.slimmed(apps, editor)
     assert indexes("ai_transactions") == SLIM_USAGE
     assert indexes(ledger) == slim_ledger
+
+
+def purchase_as_stored(business, *, method, gateway, completed_at, status="completed"):
+    """A purchase row with the gateway and completion time given, as older code stored it."""
+    made = AICreditPurchase.objects.create_with_reference(
+        business=business,
+        package="test",
+        amount_paid=0,
+        total_amount=0,
+        credits_purchased=50,
+        payment_method=method,
+        payment_status=status,
+        completed_at=T0,
+    )
+    AICreditPurchase.objects.filter(pk=made.pk).update(
+        gateway=gateway, purchased_at=T0, completed_at=completed_at
+    )
+    return made
+
+
+def test_grants_get_the_admin_gateway_and_complete_when_they_were_made():
+    """Issue 19 item 8: grants were stored as `paystack`, completed a moment before purchased."""
+    module = importlib.import_module(
+        "ai_features.migrations.0015_admin_grants_gateway_and_completion"
+    )
+    shop = make_business()
+    early = timedelta(microseconds=-350)
+    grant = purchase_as_stored(
+        shop, method="admin_grant", gateway="paystack", completed_at=T0 + early
+    )
+    later = purchase_as_stored(
+        shop, method="admin_grant", gateway="admin", completed_at=T0 + timedelta(hours=1)
+    )
+    paid = purchase_as_stored(
+        shop, method="mobile_money", gateway="paystack", completed_at=T0 + early
+    )
+
+    module.grants_repaired(apps, None)
+
+    for row in (grant, later, paid):
+        row.refresh_from_db()
+    assert (grant.gateway, grant.completed_at) == ("admin", T0)
+    assert (later.gateway, later.completed_at) == ("admin", T0 + timedelta(hours=1))
+    assert (paid.gateway, paid.completed_at) == ("paystack", T0 + early)
