@@ -3,11 +3,17 @@ key: a deterministic answer made from the input, in the real API's shape, with a
 
 Markers in the user's text make it fail the way providers do, for trying the error paths:
 `[sandbox:500]`, `[sandbox:429]`, `[sandbox:refuse]` and `[sandbox:garbage]`.
+
+`[sandbox:slow=N]` makes it wait N seconds (a whole or decimal number, at most
+MAX_SLOW_SECONDS) before it answers, as a slow provider does, so a feature call stays pending
+with its credits on hold meanwhile. It combines with the others: the wait comes first, then the
+answer or the failure (`[sandbox:slow=12][sandbox:500]` answers 500 after 12 seconds).
 """
 
 import hashlib
 import json
 import math
+import re
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -41,6 +47,21 @@ FAILURES = {
 }
 
 
+MAX_SLOW_SECONDS = 30
+SLOW_MARKER = re.compile(r"\[sandbox:slow=(\d{1,6}(?:\.\d{1,3})?)\]")
+
+
+def slow_seconds(user_text: str) -> float:
+    """The wait the first `[sandbox:slow=N]` asks for, at most MAX_SLOW_SECONDS; 0 without one."""
+    found = SLOW_MARKER.search(user_text)
+    return min(float(found[1]), MAX_SLOW_SECONDS) if found else 0.0
+
+
+def pause(seconds: float) -> None:
+    """Wait as a slow provider does (tests replace it, so that they need not wait)."""
+    time.sleep(seconds)
+
+
 def tokens_in(text: str) -> int:
     """About four characters a token, as OpenAI's tokenizers average on English text."""
     return max(1, math.ceil(len(text) / 4))
@@ -58,6 +79,8 @@ def completion_for(body) -> dict:
     ):
         raise _error(400, "'messages' must be a non-empty list", "invalid_request_error", None)
     user_text = "\n".join(m["content"] for m in messages if m.get("role") == "user")
+    if delay := slow_seconds(user_text):
+        pause(delay)
     for marker, failure in FAILURES.items():
         if marker in user_text:
             raise failure()

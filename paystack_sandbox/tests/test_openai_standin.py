@@ -2,6 +2,8 @@
 against it end to end."""
 
 import json
+import time
+from decimal import Decimal
 
 import httpx2
 import openai
@@ -158,3 +160,75 @@ def test_it_is_404_when_the_sandbox_is_off(settings):
     settings.PAYSTACK_SANDBOX = False
 
     assert ask(chat(product())).status_code == 404
+
+
+# --- [sandbox:slow=N] ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The stand-in's pauses, recorded instead of slept."""
+    seen = []
+    monkeypatch.setattr(openai_standin, "pause", seen.append)
+    return seen
+
+
+def test_the_slow_marker_waits_then_answers_normally(waits):
+    answer = ask(chat(product(product_name="Kente scarf [sandbox:slow=3]")))
+
+    assert answer.status_code == 200
+    assert waits == [3.0]
+    assert answer.json()["choices"][0]["message"]["content"].startswith("Say hello to the Kente")
+
+
+@pytest.mark.parametrize(
+    ("marker", "seconds"),
+    [("[sandbox:slow=0.5]", 0.5), ("[sandbox:slow=30]", 30.0), ("[sandbox:slow=31]", 30.0)]
+    + [("[sandbox:slow=999999]", 30.0)],
+)
+def test_the_wait_is_a_number_of_seconds_bounded_at_thirty(waits, marker, seconds):
+    assert ask(chat(product(product_name=marker))).status_code == 200
+    assert waits == [seconds]
+
+
+@pytest.mark.parametrize(
+    "text", ["[sandbox:slow=]", "[sandbox:slow=-1]", "[sandbox:slow=1e3]", "[sandbox:slow=x]"]
+)
+def test_a_slow_marker_without_a_plain_number_is_not_one(waits, text):
+    assert ask(chat(product(product_name=text))).status_code == 200
+    assert waits == []
+
+
+def test_the_wait_is_real_when_nothing_replaces_it():
+    started = time.monotonic()
+
+    assert ask(chat(product(product_name="[sandbox:slow=0.2]"))).status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+def test_slow_and_a_failure_together_wait_first_then_fail(waits):
+    answer = ask(chat(product(product_name="[sandbox:500][sandbox:slow=12]")))
+
+    assert answer.status_code == 500
+    assert answer.json()["error"]["type"] == "server_error"
+    assert waits == [12.0]  # the failure came after the wait, whatever the markers' order
+
+
+def test_a_slow_failing_feature_call_holds_then_releases_and_charges_nothing(
+    sdk_on_sandbox, business, api, monkeypatch
+):
+    grant_credits(business, 5)
+    during = []
+    monkeypatch.setattr(
+        openai_standin, "pause", lambda seconds: during.append(stored_balance(business))
+    )
+
+    response = api.post(
+        "/ai/api/features/product-description/",
+        product(product_name="[sandbox:slow=12] [sandbox:500]"),
+        format="json",
+    )
+
+    assert (response.status_code, response.json()["code"]) == (502, "ai_provider_error")
+    assert during == [Decimal("2.50")]  # the call's 2.50 was on hold while the provider waited
+    assert stored_balance(business) == 5 == ledger_sum(business)
