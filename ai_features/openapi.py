@@ -22,7 +22,11 @@ from pos.openapi import (
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 
 
-BALANCE = business_scoped(responses={200: BalanceOutputSerializer})
+BALANCE = business_scoped(
+    responses={200: BalanceOutputSerializer},
+    description="The spendable balance and when it expires. After expiry: 0, the past "
+    "`expires_at` and `is_active: false`; a business that never had credits: 0, null, false.",
+)
 LEDGER = business_scoped(
     parameters=PAGING, responses={200: paginated(LedgerEntryOutputSerializer, "PaginatedLedger")}
 )

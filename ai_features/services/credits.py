@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Business
@@ -250,9 +251,12 @@ def credits_expire(*, business: Business | int, now: datetime | None = None) -> 
 
 
 def balance_get(*, business: Business) -> dict:
-    """The balance as the API shows it: zero, no expiry and inactive when there are no credits."""
-    row = (  # the constraint allows one active row at most
-        BusinessAICredits.objects.filter(business=business, is_active=True)
+    """The balance as the API shows it: its active row, else the date its last credits expired."""
+    # One query: the active row (the constraint allows one at most) comes first; without one,
+    # the row that expired last, so the owner still sees when (design section 8).
+    row = (
+        BusinessAICredits.objects.filter(business=business)
+        .order_by("-is_active", F("expires_at").desc(nulls_last=True), "-id")
         .only("balance", "expires_at", "is_active")
         .first()
     )
@@ -260,9 +264,11 @@ def balance_get(*, business: Business) -> dict:
 
 
 def balance_shown(*, row: BusinessAICredits | None) -> dict:
-    """What `balance_get` shows for `row`, the business's active balance row (or None)."""
-    if row is None or not row.is_active:
+    """What `balance_get` shows for `row`: the business's active row, else its last expired one."""
+    if row is None:  # it never had credits
         return {"balance": ZERO, "expires_at": None, "is_active": False}
+    if not row.is_active:  # expired rows stay inactive at zero (design section 6)
+        return {"balance": ZERO, "expires_at": row.expires_at, "is_active": False}
     if row.expires_at is not None and row.expires_at <= timezone.now():
         # Past its expiry but not yet forfeited (the cron or the next charge does that): none
         # of it can be spent, so none of it is shown.

@@ -12,6 +12,8 @@ from ai_features.models import BusinessAICredits, CreditLedgerEntry
 from ai_features.services.credits import (
     balance_get,
     credits_add,
+    credits_expire,
+    credits_expiry_for,
 )
 from conftest import deduct_credits, ledger_sum, stored_balance
 
@@ -147,6 +149,44 @@ def test_the_balance_of_a_business_with_no_credits_is_zero_and_inactive(business
         "expires_at": None,
         "is_active": False,
     }
+
+
+def expired_on(business, topped_up: datetime) -> datetime:
+    """Top up at `topped_up` and apply its expiry; the date the credits expired."""
+    credits_add(business=business, amount="10", kind="grant", now=topped_up)
+    assert credits_expire(business=business)
+    return credits_expiry_for(topped_up)
+
+
+def test_after_expiry_the_balance_keeps_the_date_the_credits_expired(business):
+    """Issue 19 item 9: the expired row is inactive, and the answer lost its date (null)."""
+    expired = expired_on(business, datetime(2020, 1, 1, tzinfo=ACCRA))
+
+    assert balance_get(business=business) == {
+        "balance": Decimal("0.00"),
+        "expires_at": expired,
+        "is_active": False,
+    }
+
+
+def test_after_several_expiries_the_balance_shows_the_last_one(business):
+    expired_on(business, datetime(2020, 1, 1, tzinfo=ACCRA))
+    last = expired_on(business, datetime(2021, 1, 1, tzinfo=ACCRA))
+
+    assert balance_get(business=business)["expires_at"] == last
+
+
+def test_an_active_balance_is_shown_over_expired_ones_in_one_query(
+    business, django_assert_num_queries
+):
+    expired_on(business, datetime(2020, 1, 1, tzinfo=ACCRA))
+    credits_add(business=business, amount="7", kind="grant")
+    row = BusinessAICredits.objects.get(business=business, is_active=True)
+
+    with django_assert_num_queries(1):
+        shown = balance_get(business=business)
+
+    assert shown == {"balance": Decimal("7.00"), "expires_at": row.expires_at, "is_active": True}
 
 
 def test_a_balance_past_its_expiry_shows_as_zero_and_inactive_before_it_is_applied(business):

@@ -1,10 +1,12 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ai_features.models import BusinessAICredits, CreditPackage
-from ai_features.services.credits import credits_add
+from ai_features.services.credits import credits_add, credits_expire
 from ai_features.services.grants import credits_grant
 from conftest import deduct_credits, make_business, make_purchase, make_user, token_client
 
@@ -31,6 +33,19 @@ def test_balance_after_a_grant_is_a_json_number_with_expiry(api, business):
     assert body["balance"] == 50 and isinstance(body["balance"], float)
     assert parse_datetime(body["expires_at"]) == row.expires_at
     assert body["is_active"] is True
+
+
+def test_balance_after_expiry_keeps_the_past_date_inactive_at_zero(api, business):
+    """Issue 19 item 9: `expires_at` went null once the credits expired."""
+    credits_grant(business=business, credits=Decimal("50"), package="test")
+    expired = timezone.now() - timedelta(days=1)
+    BusinessAICredits.objects.filter(business=business).update(expires_at=expired)
+    assert credits_expire(business=business)
+
+    body = api.get(BALANCE).json()
+
+    assert (body["balance"], body["is_active"]) == (0, False)
+    assert parse_datetime(body["expires_at"]) == expired
 
 
 def test_ledger_lists_newest_first_with_links(api, business):
