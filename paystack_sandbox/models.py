@@ -40,6 +40,25 @@ class SandboxTransaction(models.Model):
         return self.channels[0] if self.channels else "card"
 
 
+class SandboxRefund(models.Model):
+    """A refund made with the sandbox's `POST /refund`; refunds of one transaction add up to at
+    most its amount. Processed at once: `refund.processed` follows the answer."""
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+
+    transaction = models.ForeignKey(
+        SandboxTransaction, on_delete=models.CASCADE, related_name="refunds"
+    )
+    refund_reference = models.CharField(max_length=40, unique=True)
+    amount = models.PositiveBigIntegerField(help_text="In minor units (pesewas for GHS).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROCESSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.refund_reference} {self.amount} for {self.transaction.reference}"
+
+
 # The Stripe stand-in's models live in their own module; importing them here registers them.
 from paystack_sandbox.stripe_models import (  # noqa: E402, F401
     StripeSandboxCharge,

@@ -10,16 +10,17 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from paystack_sandbox.models import SandboxTransaction
+from paystack_sandbox.models import SandboxRefund, SandboxTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +349,127 @@ def callback_redirect_url(txn: SandboxTransaction) -> str:
 
 
 # --- Refunds -----------------------------------------------------------------------------------
+
+
+def _transaction_param(body: dict) -> str:
+    """`transaction`: the reference, or the id, as Paystack's refund and dispute calls take it."""
+    given = body.get("transaction")
+    if type(given) is int:
+        given = str(given)
+    if not isinstance(given, str) or not given.strip():
+        raise _invalid("Transaction reference is required")
+    return given.strip()
+
+
+def _locked_transaction(given: str) -> SandboxTransaction:
+    """The transaction named by reference (or by id), row-locked; Paystack's error if none."""
+    locked = SandboxTransaction.objects.select_for_update()
+    txn = locked.filter(reference=given).first()
+    if txn is None and given.isdigit() and len(given) < 19:
+        txn = locked.filter(pk=int(given)).first()
+    if txn is None:
+        raise SandboxError(NOT_FOUND_MESSAGE)
+    return txn
+
+
+def _minor_units(body: dict, name: str) -> int | None:
+    """An optional amount in minor units: a positive int, as Paystack takes it; None if left out."""
+    amount = body.get(name)
+    if amount is not None and (type(amount) is not int or amount <= 0):
+        raise _invalid("Invalid Amount Sent")
+    return amount
+
+
+def refunded_total(txn: SandboxTransaction) -> int:
+    return txn.refunds.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def refund_create(body) -> SandboxRefund:
+    """`POST /refund`: refund a paid transaction, in full or `amount` minor units of what is
+    left. Processed at once: `refund.processed` is sent after commit, as Paystack sends it once
+    the refund goes through."""
+    if not isinstance(body, dict):
+        raise _invalid("Request body must be a JSON object")
+    given, amount = _transaction_param(body), _minor_units(body, "amount")
+    with transaction.atomic():
+        # The row lock serialises refunds of one transaction, so they cannot over-refund.
+        txn = _locked_transaction(given)
+        if txn.status != SandboxTransaction.Status.SUCCESS:
+            raise SandboxError("Transaction has not been paid")
+        remaining = txn.amount - refunded_total(txn)
+        if remaining <= 0:
+            raise SandboxError("Transaction has been fully reversed")
+        if amount is None:
+            amount = remaining
+        if amount > remaining:
+            raise _invalid(
+                f"Refund amount cannot be more than the unrefunded balance of {remaining}"
+            )
+        refund = SandboxRefund.objects.create(
+            transaction=txn, amount=amount, refund_reference=str(secrets.randbelow(10**12))
+        )
+        webhook_dispatch("refund.processed", refund_webhook_data(refund))
+    logger.info("sandbox refund reference=%s amount=%s", txn.reference, amount)
+    return refund
+
+
+def refund_data(refund: SandboxRefund) -> dict:
+    """The `data` of the refund answer (`refund_create_response`): queued, as Paystack says."""
+    txn = refund.transaction
+    paid_at = paystack_time(txn.paid_at)
+    created_at = paystack_time(refund.created_at)
+    return {
+        "transaction": {
+            "id": txn.pk,
+            "domain": DOMAIN,
+            "reference": txn.reference,
+            "amount": txn.amount,
+            "paid_at": paid_at,
+            "channel": txn.channel,
+            "currency": txn.currency,
+            "authorization": _authorization(txn),
+            "customer": {"international_format_phone": None},
+            "plan": {},
+            "subaccount": {"currency": None},
+            "split": {},
+            "order_id": None,
+            "paidAt": paid_at,
+            "pos_transaction_data": None,
+            "source": None,
+            "fees_breakdown": None,
+        },
+        "integration": INTEGRATION_ID,
+        "deducted_amount": 0,
+        "channel": None,
+        "merchant_note": f"Refund for transaction {txn.reference} by sandbox",
+        "customer_note": f"Refund for transaction {txn.reference}",
+        "status": "pending",
+        "refunded_by": "sandbox@paystack.test",
+        "expected_at": paystack_time(refund.created_at + timedelta(days=9)),
+        "currency": txn.currency,
+        "domain": DOMAIN,
+        "amount": refund.amount,
+        "fully_deducted": False,
+        "id": refund.pk,
+        "createdAt": created_at,
+        "updatedAt": created_at,
+    }
+
+
+def refund_webhook_data(refund: SandboxRefund) -> dict:
+    """The `data` of `refund.processed`; the amount is a string, as Paystack sends it."""
+    txn = refund.transaction
+    return {
+        "status": refund.status,
+        "transaction_reference": txn.reference,
+        "refund_reference": refund.refund_reference,
+        "amount": str(refund.amount),
+        "currency": txn.currency,
+        "processor": "sandbox",
+        "customer": {"first_name": None, "last_name": None, "email": txn.email},
+        "integration": INTEGRATION_ID,
+        "domain": DOMAIN,
+    }
 
 
 # --- Banks -------------------------------------------------------------------------------------

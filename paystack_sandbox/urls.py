@@ -8,5 +8,6 @@ app_name = "paystack_sandbox"
 urlpatterns = [
     path("transaction/initialize", views.initialize, name="initialize"),
     path("transaction/verify/<str:reference>", views.verify, name="verify"),
+    path("refund", views.refund, name="refund"),
     path("checkout/<str:access_code>", views.checkout, name="checkout"),
 ]

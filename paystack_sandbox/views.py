@@ -77,6 +77,18 @@ def verify(request, reference: str):
     return JsonResponse({"status": True, "message": "Verification successful", "data": data})
 
 
+@paystack_api("POST")
+def refund(request):
+    """`POST /refund`: `{transaction, amount?}`; `refund.processed` follows."""
+    created = services.refund_create(_json_body(request))
+    body = {
+        "status": True,
+        "message": "Refund has been queued for processing",
+        "data": services.refund_data(created),
+    }
+    return JsonResponse(body)
+
+
 def _checkout_page(request, txn: SandboxTransaction, state: str, status: int = 200, **extra):
     context = {
         "txn": txn,

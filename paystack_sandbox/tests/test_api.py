@@ -22,6 +22,7 @@ NOT_FOUND = {"status": False, "message": "Transaction reference not found"}
 ENDPOINTS = [
     ("POST", "/transaction/initialize"),
     ("GET", "/transaction/verify/AI-CRED-0001"),
+    ("POST", "/refund"),
 ]
 
 

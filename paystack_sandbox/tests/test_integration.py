@@ -8,16 +8,21 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 import responses
 from django.test import Client
 
+from ai_features.models import AICreditPurchase, WebhookEvent
 from ai_features.payments.paystack import (
     PaystackAuthError,
     PaystackNotFound,
     PaystackRequestError,
     PaystackService,
 )
+from ai_features.services.money import to_minor_units
+from conftest import stored_balance
 from paystack_sandbox.models import SandboxTransaction
+from paystack_sandbox.tests.helpers import SECRET
 
 pytestmark = [pytest.mark.urls("paystack_sandbox.tests.urls"), pytest.mark.django_db]
 
@@ -126,3 +131,42 @@ def test_the_real_client_maps_the_sandboxs_errors(wire):
     with pytest.raises(PaystackAuthError):
         PaystackService(secret_key="sk_test_wrong").verify_transaction(reference="AI-INT-0002")
     assert SandboxTransaction.objects.count() == 1
+
+
+def test_a_purchase_is_credited_and_refunded_through_the_sandbox_end_to_end(
+    wire, settings, api, business, django_capture_on_commit_callbacks
+):
+    """The product's own purchase API, the sandbox's checkout and refund, and the sandbox's
+    signed webhooks delivered to the product's real webhook endpoint."""
+    settings.PAYSTACK_SANDBOX_WEBHOOK_URL = RECEIVER
+    assert settings.PAYSTACK_SECRET_KEY == SECRET
+
+    started = api.post("/ai/api/credits/purchase/", {"package": "value"}, format="json")
+    assert started.status_code == 201, started.content
+    reference = started.json()["reference"]
+    purchase = AICreditPurchase.objects.get(payment_reference=reference)
+    txn = SandboxTransaction.objects.get(reference=reference)
+    assert txn.amount == to_minor_units(purchase.total_amount)
+
+    redirect = browser_submit(
+        started.json()["authorization_url"], "pay", django_capture_on_commit_callbacks
+    )
+    assert redirect.status_code == 302
+    charge = WebhookEvent.objects.get(event="charge.success")
+    assert charge.signature_valid is True and charge.outcome == "credited"
+    assert stored_balance(business) == purchase.total_credits
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = requests.post(
+            f"{BASE}/refund",
+            json={"transaction": reference, "amount": to_minor_units(purchase.total_amount) // 4},
+            headers={"Authorization": f"Bearer {SECRET}"},
+            timeout=5,
+        )
+    assert answer.status_code == 200 and answer.json()["data"]["status"] == "pending"
+
+    refund = WebhookEvent.objects.get(event="refund.processed")
+    assert refund.signature_valid is True and refund.outcome == "refunded"
+    purchase.refresh_from_db()
+    assert purchase.payment_status == "refunded"
+    assert stored_balance(business) == purchase.total_credits * 3 / 4
