@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from ai_features.models import (
     AICreditPurchase,
     AIFeaturePrice,
+    BusinessAICredits,
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
@@ -101,6 +102,19 @@ def test_each_grant_flag_grants_to_every_business(flag, package, total):
         )
         assert purchase.amount_paid == 0 and purchase.total_credits == total
         assert purchase.payment_reference in out
+
+
+def test_the_grant_table_shows_each_balance_and_its_new_expiry():
+    """Issue 19 item 14: the grant restarts the expiry clock, and the table did not say to when."""
+    shop = make_business(name="Granted Shop")
+
+    lines = run("--grant-test").splitlines()
+
+    assert lines[0].split() == ["id", "business", "granted", "reference", "balance", "expires"]
+    row = BusinessAICredits.objects.get(business=shop, is_active=True)
+    shop_line = next(line for line in lines if "Granted Shop" in line)
+    expires = row.expires_at.strftime("%Y-%m-%d %H:%M")
+    assert shop_line.split()[-3:] == ["50.00", *expires.split()]  # the balance, then its expiry
 
 
 def test_grant_value_for_one_business_raises_it_by_100_with_ledger_and_purchase():

@@ -93,14 +93,13 @@ class Command(BaseCommand):
         rows = []
         for business in businesses:
             balance = balance_get(business=business)
-            expires = balance["expires_at"]
             rows.append(
                 [
                     business.pk,
                     business.name,
                     business.owner.username,
                     balance["balance"],
-                    expires.strftime("%Y-%m-%d %H:%M") if expires else "-",
+                    _moment(balance["expires_at"]),
                     "yes" if balance["is_active"] else "no",
                 ]
             )
@@ -113,20 +112,21 @@ class Command(BaseCommand):
             purchase = credits_grant(
                 business=business, credits=credits, bonus_credits=bonus, package=package
             )
-            balance = balance_get(business=business)["balance"]
+            balance = balance_get(business=business)
             rows.append(
                 [
                     business.pk,
                     business.name,
                     purchase.total_credits,
                     purchase.payment_reference,
-                    balance,
+                    balance["balance"],
+                    _moment(balance["expires_at"]),  # the grant restarted the expiry clock
                 ]
             )
         if not rows:
             self.stdout.write("No businesses to grant credits to.")
             return
-        headers = ["id", "business", "granted", "reference", "balance"]
+        headers = ["id", "business", "granted", "reference", "balance", "expires"]
         self.stdout.write(format_table(headers, rows))
 
     def _reset(self, *, confirmed):
@@ -147,3 +147,7 @@ class Command(BaseCommand):
         counts = ai_data_reset()
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Deleted {summary}."))
+
+
+def _moment(when) -> str:
+    return when.strftime("%Y-%m-%d %H:%M") if when else "-"
