@@ -1,7 +1,10 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run    migrate, create the demo business, print its token, serve on 127.0.0.1:8000
+#               (`make run PORT=8001 HOST=…`: elsewhere; the sandboxes' URLs follow)
 #   make test   lint, format check, and the test suite (`make test PYTEST_ARGS="e2e -x"`: pytest's)
 #   make serve  production serving: gunicorn, DEBUG off (needs DJANGO_SECRET_KEY, DATABASE_URL)
+#   make manage ARGS="setup_ai_credits --list-businesses"   any management command, on the
+#               database make run uses, with DEBUG on (no DJANGO_SECRET_KEY needed)
 # and, for the project's own PostgreSQL server (below):
 #   make psql      psql on its database (`make psql SQL="SELECT ..."` runs one statement)
 #   make db-stop   stop it (the data stays in .pgdata/)
@@ -17,7 +20,7 @@ WORKERS ?= 3
 # it must not keep the worker from serving a balance read meanwhile.
 THREADS ?= 8
 
-.PHONY: run serve test lint venv psql db-start db-stop db-reset
+.PHONY: run serve test lint venv psql manage db-start db-stop db-reset
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +40,7 @@ ifeq ($(origin DATABASE_URL),undefined)
 ifeq ($(shell grep -sE '^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=' .env),)
 OWN_DB := true
 DB_START := db-start
-run test psql: export DATABASE_URL := $(shell $(PYTHON) scripts/devdb url)
+run test psql manage: export DATABASE_URL := $(shell $(PYTHON) scripts/devdb url)
 endif
 endif
 
@@ -92,6 +95,13 @@ run: venv $(DB_START)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# A management command on the database `make run` uses (the project's own server, or DATABASE_URL),
+# with DEBUG on unless the environment says otherwise, so no DJANGO_SECRET_KEY is needed locally:
+# `make manage ARGS="setup_ai_credits --grant-value --business-id 1"`.
+manage: export DEBUG ?= true
+manage: venv $(DB_START)
+	$(BIN)/python manage.py $(ARGS)
 
 # Settings refuse to start without DJANGO_SECRET_KEY when DEBUG is off (set it, or put it in .env).
 # FORWARDED_ALLOW_IPS: the load balancers whose X-Forwarded-Proto gunicorn and Django believe;
