@@ -33,11 +33,16 @@ def balance(request):
     return Response(BalanceOutputSerializer(balance_get(business=business)).data)
 
 
+# By id alone: an entry's created_at can be stamped before its lock is won.
+LEDGER_ORDER = ("id",)
+
+
 @extend_schema(**openapi.LEDGER)
 @api_view(["GET"])
 def ledger(request):
     business = business_for_request(request)
-    return paginated(request, ledger_entries(business=business), LedgerEntryOutputSerializer)
+    entries = ledger_entries(business=business)
+    return paginated(request, entries, LedgerEntryOutputSerializer, keyset=LEDGER_ORDER)
 
 
 @extend_schema(**openapi.TRANSACTIONS)
@@ -47,7 +52,7 @@ def transactions(request):
     filters = TransactionFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     found = transactions_filter(business=business, **filters.validated_data)
-    return paginated(request, found, TransactionOutputSerializer)
+    return paginated(request, found, TransactionOutputSerializer, keyset=("timestamp", "id"))
 
 
 @extend_schema(**openapi.USAGE_SUMMARY)
@@ -77,7 +82,7 @@ def alerts(request):
     filters = AlertFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     found = alerts_list(business=business, **filters.validated_data)
-    return paginated(request, found, AlertOutputSerializer)
+    return paginated(request, found, AlertOutputSerializer, keyset=("sent_at", "id"))
 
 
 @extend_schema(**openapi.ALERT_ACKNOWLEDGE)

@@ -42,19 +42,33 @@ BUSINESS_ERRORS = {
 }
 PAGING = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 20, max 100)."),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+    OpenApiParameter(
+        "offset",
+        OpenApiTypes.INT,
+        description="Rows to skip. offset + limit past 10,000 is 400 `offset_too_deep`: read "
+        "deeper pages by `cursor`.",
+    ),
+    OpenApiParameter(
+        "cursor",
+        OpenApiTypes.STR,
+        description="Walk on from a page: an answer's `next_cursor`, or the cursor in its "
+        "`next`/`previous` URL. Rows added meanwhile are not shown; none is shown twice.",
+    ),
 ]
 
 
 def paginated(serializer_class, name: str):
-    """DRF's limit-offset envelope around a list of `serializer_class`."""
+    """DRF's limit-offset envelope around a list of `serializer_class`, with the capped count
+    and the cursor (pos.pagination)."""
     return inline_serializer(
         name,
         fields={
-            "count": serializers.IntegerField(),
+            "count": serializers.IntegerField(help_text="Exact up to 10,000; then 10,000."),
+            "count_capped": serializers.BooleanField(help_text="Whether there are more."),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": serializer_class(many=True),
+            "next_cursor": serializers.CharField(allow_null=True),
         },
     )
 

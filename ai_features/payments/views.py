@@ -95,11 +95,16 @@ def verify(request):
     return Response(body, status=http_status)
 
 
+# Newest first; the keyset the purchases lists page by (pos.pagination).
+PURCHASE_ORDER = ("purchased_at", "id")
+
+
 @extend_schema(**openapi.PURCHASES)
 @api_view(["GET"])
 def purchases(request):
     business = business_for_request(request)
-    return paginated(request, purchases_list(business=business), PurchaseOutputSerializer)
+    found = purchases_list(business=business)
+    return paginated(request, found, PurchaseOutputSerializer, keyset=PURCHASE_ORDER)
 
 
 @extend_schema(**openapi.ADMIN_PURCHASES)
@@ -109,7 +114,7 @@ def admin_purchases(request):
     filters = PurchaseStatusFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     every = purchases_list(status=filters.validated_data.get("status"))
-    return paginated(request, every, AdminPurchaseOutputSerializer)
+    return paginated(request, every, AdminPurchaseOutputSerializer, keyset=PURCHASE_ORDER)
 
 
 WEBHOOK_HTTP_STATUS = {"invalid_signature": 400, "malformed": 400, "error": 500}

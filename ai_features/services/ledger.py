@@ -40,7 +40,7 @@ def ledger_entries(*, business: Business) -> QuerySet[CreditLedgerEntry]:
     return (
         CreditLedgerEntry.objects.filter(business=business)
         .select_related("purchase")
-        .order_by("-created_at", "-id")
+        .order_by("-id")  # by id alone: created_at can be stamped before the lock
     )
 
 
