@@ -1,5 +1,7 @@
 """The OpenAPI description of the credits endpoints (kept here so the views stay short)."""
 
+from drf_spectacular.utils import PolymorphicProxySerializer
+
 from ai_features.serializers import (
     AlertFilterSerializer,
     AlertOutputSerializer,
@@ -7,9 +9,10 @@ from ai_features.serializers import (
     DailyUsageFilterSerializer,
     DailyUsageOutputSerializer,
     LedgerEntryOutputSerializer,
-    PeriodFilterSerializer,
     TransactionFilterSerializer,
     TransactionOutputSerializer,
+    UsageSummaryByUserOutputSerializer,
+    UsageSummaryFilterSerializer,
     UsageSummaryOutputSerializer,
 )
 from pos.openapi import (
@@ -36,10 +39,22 @@ TRANSACTIONS = business_scoped(
         200: paginated(TransactionOutputSerializer, "PaginatedTransactions"),
         400: FIELD_ERRORS,
     },
+    description="The usage log, newest first: each feature call with the `user` who made it "
+    "(null once that user is deleted), filtered by feature, outcome, period and user.",
 )
 USAGE_SUMMARY = business_scoped(
-    parameters=[PeriodFilterSerializer],
-    responses={200: UsageSummaryOutputSerializer, 400: FIELD_ERRORS},
+    parameters=[UsageSummaryFilterSerializer],
+    responses={
+        200: PolymorphicProxySerializer(
+            component_name="UsageSummary",
+            serializers=[UsageSummaryOutputSerializer, UsageSummaryByUserOutputSerializer],
+            resource_type_field_name=None,
+        ),
+        400: FIELD_ERRORS,
+    },
+    description="Requests, successes, credits used and tokens over the period: one row per "
+    "feature (`features`, the default) or, with `by=user`, per user who made the calls "
+    "(`users`; a deleted user's calls are one row with `user: null`), and their totals.",
 )
 USAGE_DAILY = business_scoped(
     parameters=[DailyUsageFilterSerializer],

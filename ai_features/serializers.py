@@ -60,13 +60,37 @@ class PeriodFilterSerializer(serializers.Serializer):
         return attrs
 
 
+class IdField(serializers.IntegerField):
+    """A row's id: ASCII digits only (int() would also read `1_000` and Arabic-Indic digits),
+    within what the column holds, so a wrong id is a 400 rather than a database error."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TransactionFilterSerializer(PeriodFilterSerializer):
     feature = serializers.CharField(max_length=50, required=False)
     success = serializers.BooleanField(required=False, allow_null=True, default=None)
+    user = IdField(required=False, help_text="Only the calls this user (by id) made.")
+
+
+class UserRefOutputSerializer(serializers.Serializer):
+    """Who made a call; null once that user is deleted."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
 
 
 class TransactionOutputSerializer(serializers.Serializer):
+    """A feature call as the shop sees it: never what it cost us (`cost_to_us`)."""
+
     id = serializers.IntegerField()
+    user = UserRefOutputSerializer(allow_null=True)
     feature = serializers.CharField()
     status = serializers.CharField()
     success = serializers.BooleanField()
@@ -89,17 +113,38 @@ class UsageFeatureOutputSerializer(UsageRowOutputSerializer):
     feature = serializers.CharField()
 
 
-class UsageSummaryOutputSerializer(serializers.Serializer):
+class UsageUserOutputSerializer(UsageRowOutputSerializer):
+    user = UserRefOutputSerializer(allow_null=True, help_text="Null for deleted users' calls.")
+
+
+class UsageSummaryFilterSerializer(PeriodFilterSerializer):
+    by = serializers.ChoiceField(
+        ["feature", "user"], default="feature", help_text="One row per feature, or per user."
+    )
+
+
+class _UsageSummaryOutputSerializer(serializers.Serializer):
+    start = DateOrDateTimeField(source="start", allow_null=True)
+    end = DateOrDateTimeField(source="end", allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The period as it was asked for: "from" is a keyword in Python, so renamed here.
+        return {"from": fields.pop("start"), "to": fields.pop("end"), **fields}
+
+
+class UsageSummaryOutputSerializer(_UsageSummaryOutputSerializer):
+    """Usage per feature over the period, and its totals."""
+
     features = UsageFeatureOutputSerializer(many=True)
     totals = UsageRowOutputSerializer()
 
-    def to_representation(self, instance):
-        period = DateOrDateTimeField()
-        return {
-            "from": period.to_representation(instance["start"]),
-            "to": period.to_representation(instance["end"]),
-            **super().to_representation(instance),
-        }
+
+class UsageSummaryByUserOutputSerializer(_UsageSummaryOutputSerializer):
+    """Usage per user who made the calls over the period (`by=user`), and its totals."""
+
+    users = UsageUserOutputSerializer(many=True)
+    totals = UsageRowOutputSerializer()
 
 
 class AlertFilterSerializer(serializers.Serializer):

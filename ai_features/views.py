@@ -13,9 +13,10 @@ from ai_features.serializers import (
     DailyUsageFilterSerializer,
     DailyUsageOutputSerializer,
     LedgerEntryOutputSerializer,
-    PeriodFilterSerializer,
     TransactionFilterSerializer,
     TransactionOutputSerializer,
+    UsageSummaryByUserOutputSerializer,
+    UsageSummaryFilterSerializer,
     UsageSummaryOutputSerializer,
 )
 from ai_features.services.alerts import alert_acknowledge as alert_acknowledge_service
@@ -55,14 +56,21 @@ def transactions(request):
     return paginated(request, found, TransactionOutputSerializer, keyset=("timestamp", "id"))
 
 
+SUMMARY_OUTPUTS = {
+    "feature": UsageSummaryOutputSerializer,
+    "user": UsageSummaryByUserOutputSerializer,
+}
+
+
 @extend_schema(**openapi.USAGE_SUMMARY)
 @api_view(["GET"])
 def usage_summary_view(request):
     business = business_for_request(request)
-    period = PeriodFilterSerializer(data=request.query_params)
+    period = UsageSummaryFilterSerializer(data=request.query_params)
     period.is_valid(raise_exception=True)
     summary = usage_summary(business=business, **period.validated_data)
-    return Response(UsageSummaryOutputSerializer(summary).data)
+    output = SUMMARY_OUTPUTS[period.validated_data["by"]]
+    return Response(output(summary).data)
 
 
 @extend_schema(**openapi.USAGE_DAILY)

@@ -1,8 +1,10 @@
-"""Reading usage: the transaction log's filters and the per-feature summary."""
+"""Reading usage: the transaction log's filters, and the summary per feature or per user.
+
+What a call cost us (`cost_to_us`) is ours, not the shop's: nothing here answers with it."""
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -45,11 +47,15 @@ def transactions_filter(
     start: date | datetime | None = None,
     end: date | datetime | None = None,
     success: bool | None = None,
+    user: int | None = None,
 ) -> QuerySet[AITransaction]:
-    """The business's usage transactions, newest first, narrowed by the given filters."""
-    found = AITransaction.objects.filter(business=business)
+    """The business's usage transactions, newest first, with who made each (in the same query),
+    narrowed by the given filters."""
+    found = AITransaction.objects.filter(business=business).select_related("user")
     if feature:
         found = found.filter(feature=feature)
+    if user is not None:
+        found = found.filter(user_id=user)
     if start is not None:
         found = found.filter(timestamp__gte=_start_of(start))
     if end is not None and (until := _end_of(end)) is not None:
@@ -61,25 +67,39 @@ def transactions_filter(
     return found.order_by("-timestamp", "-id")
 
 
+# For each `by`: the answer's key for its rows, what a row is grouped by, and their order.
+SUMMARY_GROUPS = {
+    "feature": ("features", ["feature"], ["feature"]),
+    # A deleted user's calls stay, as one row without a user, after the others.
+    "user": ("users", ["user_id", "user__username"], [F("user__username").asc(nulls_last=True)]),
+}
+
+
 def usage_summary(
-    *, business: Business, start: date | datetime | None = None, end: date | datetime | None = None
+    *,
+    business: Business,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    by: str = "feature",
 ) -> dict:
-    """Per feature: requests, successes, credits used and tokens; plus the totals."""
+    """Per feature (or per user, `by="user"`): requests, successes, credits used and tokens;
+    plus the totals."""
+    rows_key, group, order = SUMMARY_GROUPS[by]
     rows = (
         transactions_filter(business=business, start=start, end=end)
         .order_by()
-        .values("feature")
+        .values(*group)
         .annotate(
             requests=Count("id"),
             successes=Count("id", filter=Q(success=True, status=Status.COMPLETED)),
             credits_used=Sum("credits_used"),
             tokens_used=Sum("tokens_used"),
         )
-        .order_by("feature")
+        .order_by(*order)
     )
-    features = list(rows)
+    found = [_summary_row(row) for row in rows]
     totals = {
-        key: sum((row[key] for row in features), start_value)
+        key: sum((row[key] for row in found), start_value)
         for key, start_value in (
             ("requests", 0),
             ("successes", 0),
@@ -87,7 +107,16 @@ def usage_summary(
             ("tokens_used", 0),
         )
     }
-    return {"start": start, "end": end, "features": features, "totals": totals}
+    return {"start": start, "end": end, rows_key: found, "totals": totals}
+
+
+def _summary_row(row: dict) -> dict:
+    """A grouped row as the summary shows it: the user as `{"id", "username"}` (None once
+    deleted)."""
+    if "user_id" not in row:
+        return row
+    user_id, username = row.pop("user_id"), row.pop("user__username")
+    return {"user": None if user_id is None else {"id": user_id, "username": username}, **row}
 
 
 DAILY_DEFAULT_DAYS = 30

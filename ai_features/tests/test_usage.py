@@ -5,9 +5,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from accounts.models import BusinessMembership
 from ai_features.models import AITransaction
-from conftest import make_business, make_user, token_client
+from conftest import grant_credits, make_business, make_user, openai_json, token_client
 
 pytestmark = pytest.mark.django_db
 ACCRA = ZoneInfo("Africa/Accra")
@@ -15,9 +18,10 @@ TRANSACTIONS = "/ai/api/credits/transactions/"
 SUMMARY = "/ai/api/credits/usage/summary/"
 
 
-def used(business, feature, credits, day, *, success=True, tokens=0, status="completed"):
+def used(business, feature, credits, day, *, success=True, tokens=0, status="completed", user=None):
     usage = AITransaction.objects.create(
         business=business,
+        user=user,
         feature=feature,
         credits_used=Decimal(credits),
         tokens_used=tokens,
@@ -55,6 +59,7 @@ def test_transactions_are_the_business_own_newest_first(api, history):
     first = response.json()["results"][0]
     assert first == {
         "id": history[4].id,
+        "user": None,
         "feature": "customer_insight",
         "status": "completed",
         "success": True,
@@ -267,3 +272,161 @@ def test_the_extreme_dates_do_not_overflow(api, business):
     assert len(api.get(DAILY, {"from": "2025-01-01", "to": "2026-01-01"}).json()) == 366
     # From alone never runs past today; a future day is just that day.
     assert len(api.get(DAILY, {"from": "9999-12-30"}).json()) == 1
+
+
+# Who spent the credits (issue 19, item 10).
+
+
+@pytest.fixture
+def staff_usage(business, user):
+    """The owner's call and two by a cashier of the same shop, on 1, 2 and 3 January."""
+    cashier = make_user("cashier")
+    BusinessMembership.objects.create(user=cashier, business=business, role="staff")
+    calls = [
+        used(business, "product_description", "2.50", 1, tokens=100, user=user),
+        used(business, "customer_insight", "2.00", 2, tokens=300, user=cashier),
+        used(
+            business, "product_description", "0", 3, success=False, status="released", user=cashier
+        ),
+    ]
+    return user, cashier, calls
+
+
+def test_each_transaction_names_the_user_who_made_it(api, staff_usage):
+    owner, cashier, calls = staff_usage
+
+    results = api.get(TRANSACTIONS).json()["results"]
+
+    assert [row["user"] for row in results] == [
+        {"id": cashier.id, "username": "cashier"},
+        {"id": cashier.id, "username": "cashier"},
+        {"id": owner.id, "username": owner.username},
+    ]
+
+
+def test_a_deleted_users_transactions_stay_with_user_null(api, staff_usage):
+    _, cashier, calls = staff_usage
+
+    cashier.delete()
+
+    results = api.get(TRANSACTIONS).json()["results"]
+    assert [row["user"] for row in results[:2]] == [None, None]
+    assert [row["id"] for row in results] == [c.id for c in reversed(calls)]
+
+
+def test_transactions_filter_by_user(api, staff_usage):
+    owner, cashier, calls = staff_usage
+
+    by_cashier = ids(api.get(TRANSACTIONS, {"user": cashier.id}))
+    by_owner = ids(api.get(TRANSACTIONS, {"user": str(owner.id), "feature": "product_description"}))
+    by_stranger = ids(api.get(TRANSACTIONS, {"user": make_user().id}))
+
+    assert by_cashier == [calls[2].id, calls[1].id]
+    assert by_owner == [calls[0].id]
+    assert by_stranger == []
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "1.5", "1_0", "\u0661", " 1", "9" * 20])
+def test_a_bad_user_id_is_a_400_field_error(api, staff_usage, bad):
+    response = api.get(TRANSACTIONS, {"user": bad})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["user"] and isinstance(response.json()["user"], list)
+
+
+def test_the_transactions_page_reads_its_users_in_the_same_query(api, business, user):
+    """No query per row for its user: a page of 1 and a page of 20 cost the same."""
+    used(business, "customer_insight", "1.00", 1, user=user)
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get(TRANSACTIONS).json()["results"]) == 1
+    for day in range(2, 22):
+        used(business, "customer_insight", "1.00", day, user=make_user())
+
+    with CaptureQueriesContext(connection) as many:
+        assert len(api.get(TRANSACTIONS).json()["results"]) == 20
+
+    assert len(many) == len(one)
+    page = [q["sql"] for q in many if '"ai_transactions"' in q["sql"] and "COUNT" not in q["sql"]]
+    assert len(page) == 1 and "auth_user" in page[0]
+
+
+def test_summary_by_user_has_one_row_per_user_with_the_feature_rows_fields(api, staff_usage):
+    owner, cashier, _ = staff_usage
+
+    response = api.get(SUMMARY, {"by": "user", "from": "2026-01-01", "to": "2026-01-31"})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "from": "2026-01-01",
+        "to": "2026-01-31",
+        "users": [
+            {
+                "user": {"id": cashier.id, "username": "cashier"},
+                "requests": 2,
+                "successes": 1,
+                "credits_used": 2.0,
+                "tokens_used": 300,
+            },
+            {
+                "user": {"id": owner.id, "username": owner.username},
+                "requests": 1,
+                "successes": 1,
+                "credits_used": 2.5,
+                "tokens_used": 100,
+            },
+        ],
+        "totals": {"requests": 3, "successes": 2, "credits_used": 4.5, "tokens_used": 400},
+    }
+    by_feature = api.get(SUMMARY, {"by": "feature"}).json()
+    assert set(by_feature) == {"from", "to", "features", "totals"}
+    assert by_feature["totals"] == response.json()["totals"]
+
+
+def test_summary_by_user_puts_deleted_users_calls_in_one_row_last(api, staff_usage, business):
+    owner, cashier, _ = staff_usage
+    gone = make_user("zz-gone")
+    used(business, "customer_insight", "1.00", 4, user=gone)
+    cashier.delete()
+    gone.delete()
+
+    rows = api.get(SUMMARY, {"by": "user"}).json()["users"]
+
+    assert [(row["user"], row["requests"]) for row in rows] == [
+        ({"id": owner.id, "username": owner.username}, 1),
+        (None, 3),
+    ]
+
+
+def test_summary_by_something_else_is_a_400_field_error(api):
+    response = api.get(SUMMARY, {"by": "business"})
+
+    assert response.status_code == 400 and "by" in response.json()
+
+
+def test_what_a_call_cost_us_is_in_no_answer_the_shop_reads(api, business, user, llm):
+    """`cost_to_us` is the operator's cost, not the shop's."""
+    grant_credits(business, 10)
+    llm.then(openai_json("chat_completion.success.json"))
+    called = api.post(
+        "/ai/api/features/product-description/", {"product_name": "Kente scarf"}, format="json"
+    )
+    assert called.status_code == 200
+    AITransaction.objects.update(cost_to_us=Decimal("0.123457"))
+
+    answers = [called] + [
+        api.get(path, query)
+        for path, query in [
+            (TRANSACTIONS, {}),
+            (SUMMARY, {}),
+            (SUMMARY, {"by": "user"}),
+            (DAILY, {}),
+            ("/ai/api/credits/ledger/", {}),
+            ("/ai/api/credits/balance/", {}),
+            ("/ai/api/features/", {}),
+        ]
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 200, answer.request["PATH_INFO"]
+        text = answer.content.decode()
+        assert "cost_to_us" not in text and "0.123457" not in text and "0.000009" not in text
