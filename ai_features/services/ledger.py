@@ -3,7 +3,7 @@ and every refund or dispute claim adds up and is backed by its ledger entries.""
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts.models import Business
 from ai_features.models import AITransaction, BusinessAICredits, CreditClawback, CreditLedgerEntry
@@ -12,8 +12,31 @@ from ai_features.services.money import ZERO
 Kind = CreditLedgerEntry.Kind
 
 
+def ledger_latest_mismatches() -> list[tuple[Business, Decimal, Decimal | None]]:
+    """(business, balance, balance after its latest ledger entry) for every active balance
+    where the two differ: the nightly check, one index probe per balance
+    (`ledger_business_recent`) instead of a sum over every entry."""
+    latest = (
+        CreditLedgerEntry.objects.filter(business=OuterRef("business"))
+        .order_by("-id")
+        .values("balance_after")[:1]
+    )
+    rows = (
+        BusinessAICredits.objects.filter(is_active=True)
+        .annotate(latest=Subquery(latest))
+        .filter(
+            Q(latest__isnull=True, balance__gt=0)  # a balance no entry explains
+            | Q(latest__isnull=False) & ~Q(latest=F("balance"))
+        )
+        .select_related("business")
+        .order_by("business_id")
+    )
+    return [(row.business, row.balance, row.latest) for row in rows]
+
+
 def ledger_mismatches() -> list[tuple[Business, Decimal, Decimal]]:
-    """(business, balance, ledger sum) for every business where the two differ."""
+    """(business, balance, ledger sum) for every business where the two differ: the full
+    check, a sum over every entry (weekly)."""
     balances = dict(
         BusinessAICredits.objects.filter(is_active=True).values_list("business_id", "balance")
     )

@@ -132,12 +132,37 @@ def test_check_ledger_exits_1_naming_a_tampered_business(business):
     assert business.name in str(caught.value) and "Honest Shop" not in str(caught.value)
 
 
-def test_check_ledger_sees_a_ledger_without_a_balance_row(business):
+def test_the_full_check_sees_a_ledger_without_a_balance_row(business):
     credits_grant(business=business, credits=10, package="test")
     BusinessAICredits.objects.filter(business=business).delete()
 
     with pytest.raises(CommandError):
+        run("--check-ledger", "--full")
+
+
+def test_the_nightly_check_reads_the_latest_entry_and_the_full_check_the_sum(business):
+    from ai_features.models import CreditLedgerEntry
+
+    credits_grant(business=business, credits=10, package="test")
+    credits_grant(business=business, credits=5, package="test")
+    first = CreditLedgerEntry.objects.order_by("id").first()
+    CreditLedgerEntry.objects.filter(pk=first.pk).update(amount=Decimal("11.00"))  # mid-chain
+
+    assert "Ledger OK" in run("--check-ledger")  # the latest entry still says 15.00
+    with pytest.raises(CommandError, match="Ledger mismatch"):
+        run("--check-ledger", "--full")
+
+
+def test_the_nightly_check_sees_a_balance_with_no_entry(business):
+    BusinessAICredits.objects.create(business=business, balance=Decimal("3.00"))
+
+    with pytest.raises(CommandError, match=business.name):
         run("--check-ledger")
+
+
+def test_full_goes_with_check_ledger():
+    with pytest.raises(CommandError, match="goes with"):
+        run("--full")
 
 
 def test_a_recently_declined_purchase_is_asked_about_again_and_credited(business, paystack):
