@@ -1,6 +1,7 @@
 """The AI tools panel in a real browser, against the sandbox's AI provider stand-in: buy credits,
 generate a description and an insight and watch the balance and the chart move by exactly the
-price; a provider failure charges nothing; with no credits the panel points at buying."""
+price; a provider failure charges nothing; with no credits the panel points at buying; spent to
+zero, the balance is not shown as active."""
 
 import re
 from decimal import Decimal
@@ -36,10 +37,9 @@ def test_buy_credits_then_describe_a_product_and_read_a_customer(live_app, page,
     base, _ = live_app
     token = register(page, base, "kofi")
 
-    # Buy the starter pack on the sandbox checkout (following the invoice's link rather than
-    # waiting for the automatic redirect).
+    # Buy the starter pack on the sandbox checkout.
     page.click("#buy-starter")
-    page.get_by_role("link", name="Continue to payment").click()
+    page.get_by_role("button", name="Continue to payment").click()
     page.wait_for_url(re.compile(r"/sandbox/paystack/checkout/"))
     page.click("#pay")
     page.wait_for_url(re.compile(r"/demo/payment/callback"))
@@ -134,3 +134,38 @@ def test_without_credits_the_panel_says_so_and_links_to_buying(live_app, page):
     buy.click()
     expect(page.locator("#buy-title")).to_be_focused()
     expect(page.locator("#buy-starter")).to_be_in_viewport()
+
+
+def test_spent_to_zero_the_balance_is_not_shown_as_active(live_app, page, artifacts):
+    base, _ = live_app
+    token = register(page, base, "yaw")
+
+    # Buy a custom 10.00 (10 credits, GHS 11.75 with the taxes) and pay for it.
+    page.fill("#custom-amount", "10")
+    page.click("#buy-custom")
+    expect(page.locator("#invoice-lines tr.total td")).to_have_text("GHS 11.75")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(re.compile(r"/sandbox/paystack/checkout/"))
+    page.click("#pay")
+    page.locator(
+        "#verify-result[data-status=success], #verify-result[data-status=already]"
+    ).wait_for()
+    page.click("#back-link")
+    expect(page.locator("#balance-amount")).to_have_text("10.00 credits")
+    expect(page.locator("#balance-active")).to_have_text("Active")
+
+    # Four descriptions at 2.50 spend it all: the balance stays active (it has not expired) but
+    # there is nothing to spend, so the badge says Empty, at once and after a reload.
+    for left in ["7.50", "5.00", "2.50", "0.00"]:
+        page.fill("#pd-name", f"Shea butter, {left}")
+        page.click("#pd-submit")
+        expect(page.locator("#balance-amount")).to_have_text(f"{left} credits")
+    expect(page.locator("#balance-active")).to_have_text("Empty")
+    balance = requests.get(
+        f"{base}/ai/api/credits/balance/", headers={"Authorization": f"Token {token}"}, timeout=10
+    ).json()
+    assert (balance["balance"], balance["is_active"]) == (0, True)
+    page.reload()
+    expect(page.locator("#balance-amount")).to_have_text("0.00 credits")
+    expect(page.locator("#balance-active")).to_have_text("Empty")
+    page.locator("#balance-card").screenshot(path=str(artifacts / "e2e-balance-empty.png"))

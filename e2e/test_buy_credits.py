@@ -1,12 +1,14 @@
 """The whole purchase flow in a real browser, as a shop owner would go through it: register on the
-demo page, buy the value pack with mobile money, pay on the sandbox checkout, see the credits
-arrive; then buy again and decline."""
+demo page, buy the value pack with mobile money, read the invoice and cancel, buy it again, pay on
+the sandbox checkout, see the credits arrive; then buy again and decline. Each state the page goes
+through is photographed into test-artifacts/."""
 
 import re
 import time
 
 import psycopg2
 import requests
+from playwright.sync_api import expect
 
 
 def webhook_outcomes(database_url, reference: str) -> list[tuple[str, bool, str]]:
@@ -50,9 +52,42 @@ def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts
     token = page.evaluate("localStorage.getItem('aiCreditsToken')")
     assert token
 
-    # Buy the value pack with mobile money, and pay on the sandbox checkout.
+    # A new business has nothing to spend: 0.00, and the badge does not say Active.
+    expect(page.locator("#balance-amount")).to_have_text("0.00 credits")
+    expect(page.locator("#balance-active")).to_have_text("Inactive")
+    page.locator("#balance-card").screenshot(path=str(artifacts / "e2e-balance-new.png"))
+
+    # Buy the value pack with mobile money: the invoice waits for the buyer, however long.
     page.check("#method-mobile_money")
     page.click("#buy-value")
+    invoice = page.locator("#invoice")
+    expect(invoice).to_be_visible()
+    expect(page.locator("#invoice-lines tr.total td")).to_have_text("GHS 94.00")
+    expect(page.locator("#invoice-lines")).to_contain_text("VAT (12.5%)")
+    expect(page.get_by_role("button", name="Continue to payment")).to_be_focused()
+    first_reference = page.locator("#invoice-lines tr").nth(1).locator("td").inner_text()
+    page.wait_for_timeout(3_000)  # longer than the 2.5 s after which it used to leave by itself
+    assert page.url == f"{base}/demo/"
+    page.locator("#buy-section").screenshot(path=str(artifacts / "e2e-invoice.png"))
+
+    # Cancel: back to the packages, nothing paid, and Buy works again.
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(invoice).to_be_hidden()
+    expect(page.locator("#buy-status")).to_contain_text("Cancelled: nothing was paid")
+    expect(page.locator("#buy-title")).to_be_focused()
+    expect(page.locator("#buy-value")).to_be_enabled()
+    expect(page.locator("#purchases")).to_contain_text(first_reference)
+    expect(page.locator("#purchases")).to_contain_text("Pending")
+    expect(page.locator("#balance-amount")).to_have_text("0.00 credits")
+    assert page.url == f"{base}/demo/"
+    page.screenshot(path=str(artifacts / "e2e-invoice-cancelled.png"), full_page=True)
+
+    # Buy the same again: the same pending purchase comes back (no second one), and this time
+    # Continue to payment goes to the sandbox checkout, where it is paid.
+    page.click("#buy-value")
+    expect(invoice).to_be_visible()
+    expect(page.locator("#invoice-lines tr").nth(1).locator("td")).to_have_text(first_reference)
+    page.get_by_role("button", name="Continue to payment").click()
     page.wait_for_url(re.compile(r"/sandbox/paystack/checkout/"))
     checkout = page.content()
     assert "GHS 94.00" in checkout and "Mobile money" in checkout
@@ -76,10 +111,15 @@ def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts
     ledger = api(base, token, "/ai/api/credits/ledger/").json()["results"]
     assert [(e["kind"], e["amount"]) for e in ledger] == [("purchase", 100)]
 
+    # Back on the credits page the balance is active.
+    page.click("#back-link")
+    expect(page.locator("#balance-amount")).to_have_text("100.00 credits")
+    expect(page.locator("#balance-active")).to_have_text("Active")
+    page.locator("#balance-card").screenshot(path=str(artifacts / "e2e-balance-active.png"))
+
     # Buy again and decline: a clear failure, and no credits.
-    page.goto(f"{base}/demo/")
-    page.wait_for_selector("#buy-value")
     page.click("#buy-value")
+    page.get_by_role("button", name="Continue to payment").click()
     page.wait_for_url(re.compile(r"/sandbox/paystack/checkout/"))
     page.click("#decline")
     page.wait_for_url(re.compile(r"/demo/payment/callback"))
@@ -114,7 +154,9 @@ def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, 
     card.locator("text=or USD 6.50 by card").wait_for()
     page.locator("#buy-section").screenshot(path=str(artifacts / "e2e-stripe-buy.png"))
     page.click("#buy-value-stripe")
-    page.locator("#invoice-next a").click()  # rather than wait for the automatic redirect
+    expect(page.locator("#invoice-lines tr.total td")).to_have_text("USD 6.50")
+    page.locator("#buy-section").screenshot(path=str(artifacts / "e2e-stripe-invoice.png"))
+    page.get_by_role("button", name="Continue to payment").click()
     page.wait_for_url(re.compile(r"/sandbox/stripe/checkout/cs_test_"))
     checkout = page.content()
     assert "USD 6.50" in checkout and "Value × 1" in checkout  # the synced product and price
@@ -144,7 +186,7 @@ def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, 
 
     # Start another and cancel on Stripe's page: a clear message, and no credits.
     page.click("#buy-starter-stripe")
-    page.locator("#invoice-next a").click()
+    page.get_by_role("button", name="Continue to payment").click()
     page.wait_for_url(re.compile(r"/sandbox/stripe/checkout/"))
     page.click("#cancel")
     page.wait_for_url(re.compile(r"/demo/payment/callback\?gateway=stripe&cancelled=1"))

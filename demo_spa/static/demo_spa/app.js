@@ -31,7 +31,6 @@
 
   var POLL_INTERVAL_MS = 3000;
   var POLL_LIMIT = 10;
-  var REDIRECT_DELAY_MS = 2500;
   var CUSTOM_MIN = 10;
   var CUSTOM_MAX = 10000;
   var ALREADY_PROCESSED = "Payment already processed";
@@ -58,7 +57,9 @@
     verifyRun: 0,
     routeRun: 0, // a newer route() (after a login, a logout, an expired session) wins
     lastPurchase: null, // {body: "<json>", key: "<uuid>"}: a retry of the same body reuses the key
-    buying: false,
+    buying: false, // from Buy until the invoice's Cancel (or the checkout): one purchase at a time
+    checkoutUrl: "", // where the invoice's Continue to payment goes
+    balanceActive: false, // the last balance answer's is_active
   };
 
   // The AI tools panel (ai_tools.js), created in start(); null if that script did not load.
@@ -505,6 +506,7 @@
 
   function route() {
     stopPolling();
+    closeInvoice();
     if (aiTools) aiTools.reset(false);
     var run = (state.routeRun += 1);
     var callback = isCallbackPage();
@@ -649,8 +651,16 @@
     ]);
   }
 
-  function showBalance(balance) {
+  /* The amount, and a badge that says whether it can be spent: "Active" only for an active
+     balance above 0 ("Empty" at 0, "Inactive" with no credits yet or after expiry). The AI tools
+     pass the balance alone; is_active is then the last one loaded. */
+  function showBalance(balance, isActive) {
+    if (isActive !== undefined) state.balanceActive = Boolean(isActive);
     $("balance-amount").textContent = fixed2(balance) + " credits";
+    var spendable = state.balanceActive && toNumber(balance) > 0;
+    var badge = $("balance-active");
+    badge.textContent = spendable ? "Active" : state.balanceActive ? "Empty" : "Inactive";
+    badge.className = "badge " + (spendable ? "badge-ok" : "badge-off");
   }
 
   function loadBalance() {
@@ -667,15 +677,13 @@
         return;
       }
       var data = res.data || {};
-      showBalance(data.balance);
+      showBalance(data.balance, data.is_active === true);
       if (data.expires_at) {
         var past = new Date(data.expires_at).getTime() <= Date.now();
         expiry.textContent = (past ? "Expired " : "Expires ") + dateOnly(data.expires_at);
       } else {
         expiry.textContent = "No credits yet";
       }
-      active.textContent = data.is_active ? "Active" : "Inactive";
-      active.className = "badge " + (data.is_active ? "badge-ok" : "badge-off");
     });
   }
 
@@ -931,6 +939,7 @@
     clearMessage();
     clearCustomError();
     $("invoice").hidden = true;
+    $("buy-status").hidden = true;
 
     // Back to this page's own origin, as for Paystack: the token lives in this origin's storage.
     // Stripe puts the session id where {CHECKOUT_SESSION_ID} stands.
@@ -968,15 +977,16 @@
     state.buying = true;
     setBuyButtonsDisabled(true);
     showMessage("info", "Starting your purchase…");
+    var run = state.routeRun;
     api("POST", API.purchase, { body: body, headers: { "Idempotency-Key": key } }).then(function (res) {
+      if (run !== state.routeRun) return; // logged out or switched business meanwhile
       if (res.expired) {
         state.buying = false;
         setBuyButtonsDisabled(false);
         return;
       }
       if (res.status === 201 && res.data) {
-        state.lastPurchase = null;
-        startCheckout(res.data);
+        showInvoice(res.data);
         return;
       }
       state.buying = false;
@@ -1016,7 +1026,12 @@
     showError(res, "Starting the purchase");
   }
 
-  function startCheckout(data) {
+  /* The purchase is made (pending) and its invoice is shown: nothing moves until the buyer
+     presses Continue to payment, which goes to the gateway's checkout, or Cancel, which comes
+     back to the packages. A cancelled purchase is never paid: it stays pending until it is closed
+     unpaid, and Buy with the same choice shows it again (same Idempotency-Key) rather than
+     starting another. */
+  function showInvoice(data) {
     var invoice = data.invoice || {};
     var currency = invoice.currency || "GHS";
     var lines = $("invoice-lines");
@@ -1033,23 +1048,52 @@
     row("Total to pay", money(invoice.total_amount, currency), "total");
     row("Credits you get", fixed2(data.credits_to_add));
 
-    var next = $("invoice-next");
-    next.replaceChildren();
     // Paystack answers authorization_url; Stripe answers checkout_url.
     var url = safeHttpUrl(data.checkout_url || data.authorization_url);
-    $("invoice").hidden = false;
     if (!url) {
-      state.buying = false;
-      setBuyButtonsDisabled(false);
+      closeInvoice();
       showMessage("error", "The payment provider sent back an unusable checkout address. Please try again.");
       return;
     }
-    next.append("Taking you to the secure checkout… ", el("a", { href: url, text: "Continue to payment" }));
-    showMessage("success", "Purchase started. Redirecting to checkout…");
+    state.checkoutUrl = url;
+    $("invoice-next").textContent = "Nothing is charged until you pay on the checkout page.";
+    setBusy($("invoice-continue"), false);
+    $("invoice-cancel").disabled = false;
+    $("invoice").hidden = false;
+    clearMessage();
     $("invoice").scrollIntoView({ block: "nearest" });
-    window.setTimeout(function () {
-      window.location.assign(url);
-    }, REDIRECT_DELAY_MS);
+    $("invoice-continue").focus();
+  }
+
+  function onContinue() {
+    var url = state.checkoutUrl;
+    if (!url) return;
+    state.lastPurchase = null; // whatever happens at checkout, the next Buy is a new purchase
+    setBusy($("invoice-continue"), true);
+    $("invoice-cancel").disabled = true;
+    showMessage("info", "Taking you to the secure checkout…");
+    window.location.assign(url);
+  }
+
+  // Back to the packages, saying so there (the page's message area is far above them).
+  function onCancelInvoice() {
+    closeInvoice();
+    clearMessage();
+    var note = $("buy-status");
+    note.textContent =
+      "Cancelled: nothing was paid and no credits were added. The purchase stays pending in your history until it is closed unpaid.";
+    note.hidden = false;
+    loadPurchases();
+    $("buy-title").focus();
+  }
+
+  // Hides the invoice and lets Buy start again (also when the user or the business changes).
+  function closeInvoice() {
+    state.buying = false;
+    state.checkoutUrl = "";
+    $("invoice").hidden = true;
+    $("buy-status").hidden = true;
+    setBuyButtonsDisabled(false);
   }
 
   // ---- the payment callback page --------------------------------------------
@@ -1209,6 +1253,8 @@
     $("logout-button").addEventListener("click", onLogout);
     $("business-select").addEventListener("change", onBusinessChange);
     $("packages").addEventListener("click", onBuy);
+    $("invoice-continue").addEventListener("click", onContinue);
+    $("invoice-cancel").addEventListener("click", onCancelInvoice);
     $("custom-amount").addEventListener("input", clearCustomError);
     $("refresh-button").addEventListener("click", function () {
       clearMessage();
