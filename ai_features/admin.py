@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 
 from accounts.admin import BusinessAdmin
 from accounts.models import Business
+from ai_features.fields import MoneyFormField
 from ai_features.models import (
     AICreditPurchase,
     AIFeaturePrice,
@@ -327,11 +328,9 @@ GRANT_PERMISSION = "ai_features.add_aicreditpurchase"
 
 
 class GrantCreditsForm(forms.Form):
-    credits = forms.DecimalField(
+    credits = MoneyFormField(
         min_value=Decimal("0.01"),
         max_value=Decimal("100000"),
-        max_digits=8,
-        decimal_places=2,
         help_text="Credits to give each selected business (more than 0, at most 100,000).",
     )
     package = forms.CharField(

@@ -1,7 +1,11 @@
+import contextlib
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ai_features.fields import StrictDateField
+from ai_features.services.dates import date_parse, datetime_parse
 from ai_features.services.usage import DAILY_MAX_DAYS, period_is_backwards
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
@@ -32,12 +36,13 @@ class DateOrDateTimeField(serializers.Field):
     default_error_messages = {"invalid": "Use a date (YYYY-MM-DD) or an ISO 8601 date-time."}
 
     def to_internal_value(self, data):
-        for field in (serializers.DateField(), serializers.DateTimeField()):
-            try:
-                return field.to_internal_value(data)
-            except serializers.ValidationError:
-                continue
-        self.fail("invalid")
+        with contextlib.suppress(ValueError):
+            return date_parse(data)
+        try:
+            moment = datetime_parse(data)
+        except ValueError:
+            self.fail("invalid")
+        return serializers.DateTimeField().enforce_timezone(moment)  # naive: local time
 
     def to_representation(self, value):
         return value.isoformat() if value is not None else None
@@ -163,8 +168,8 @@ class AlertOutputSerializer(serializers.Serializer):
 class DailyUsageFilterSerializer(serializers.Serializer):
     """Whole days only; at most a year, so a chart request cannot ask for centuries of zeros."""
 
-    start = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-    end = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+    start = StrictDateField(required=False)
+    end = StrictDateField(required=False)
 
     def get_fields(self):
         fields = super().get_fields()

@@ -209,7 +209,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenBusinessAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's, but numbers are read as Decimal (never float) and JSON nested too deeply is a 400.
+    "DEFAULT_PARSER_CLASSES": ["pos.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "pos.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "pos.exception_handler.api_exception_handler",

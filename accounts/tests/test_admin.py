@@ -201,6 +201,15 @@ def test_confirming_grants_the_credits_to_each_selected_business_through_the_led
     assert "Granted 25.50 credits" in message and "2 businesses" in message
 
 
+@pytest.mark.parametrize(("typed", "granted"), [(" 12.5 ", "12.50"), ("7", "7.00")])
+def test_credits_typed_as_money_are_granted_exactly(admin_client, typed, granted):
+    business = make_business()
+
+    confirm_grant(admin_client, [business], credits=typed)
+
+    assert stored_balance(business) == Decimal(granted)
+
+
 def test_the_note_defaults_to_support_in_the_form_and_is_stored_as_the_package(admin_client):
     business = make_business()
 
@@ -211,7 +220,14 @@ def test_the_note_defaults_to_support_in_the_form_and_is_stored_as_the_package(a
     assert stored_balance(business) == Decimal("3.00")
 
 
-@pytest.mark.parametrize("credits", ["-1", "abc", "0", "", "1.234", "100000.01", "NaN", "Infinity"])
+@pytest.mark.parametrize(
+    "credits",
+    [
+        *("-1", "abc", "0", "", "1.234", "100000.01", "NaN", "Infinity"),
+        # Django's DecimalField reads these as numbers; money is ASCII digits, 2 places at most.
+        *("1_000", "\u0661\u0660", "\uff11\uff10", "1e1", "10.000", "+5"),
+    ],
+)
 def test_invalid_credits_re_render_the_form_with_errors_and_grant_nothing(admin_client, credits):
     business = make_business()
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from ai_features.features.customer_insight import SEGMENTS
+from ai_features.fields import MoneyField, StrictDateField, StrictDecimalField
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 TONES = ["professional", "friendly", "playful"]
@@ -29,9 +30,9 @@ class ProductDescriptionInputSerializer(serializers.Serializer):
 
 class PurchaseLineInputSerializer(serializers.Serializer):
     item = serializers.CharField(min_length=1, max_length=200)
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
-    date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    quantity = StrictDecimalField(max_digits=12, decimal_places=3)
+    amount = MoneyField(min_value=Decimal("0"))
+    date = StrictDateField()
 
     def validate_quantity(self, value):
         if value <= 0:

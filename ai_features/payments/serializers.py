@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from ai_features.fields import MoneyField
 from ai_features.payments.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
 from ai_features.payments.paystack import CHANNELS as PAYSTACK_CHANNELS
 
@@ -29,9 +30,7 @@ class PackageOutputSerializer(serializers.Serializer):
 
 class PurchaseInputSerializer(serializers.Serializer):
     package = serializers.CharField(max_length=30)
-    custom_amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    custom_amount = MoneyField(
         min_value=CUSTOM_MIN,
         max_value=CUSTOM_MAX,
         required=False,

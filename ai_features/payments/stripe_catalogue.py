@@ -14,12 +14,13 @@ from django.conf import settings
 
 from ai_features.models import CreditPackage
 from ai_features.payments.stripe_gateway import StripeError, StripeNotFound, StripeService
-from ai_features.services.money import CENT, to_minor_units
+from ai_features.services.money import money_parse, to_minor_units
 
 LOOKUP_KEY_PREFIX = "ai_credits_"
 # Stripe's largest amount for one charge in a two-decimal currency: 99,999,999 cents.
 PRICE_MAX = Decimal("999999.99")
-PRICE_SETTING = re.compile(r"^(?P<code>[A-Za-z0-9_-]+)=(?P<amount>\d+(?:\.\d{1,2})?)$")
+# The amount is read by money_parse: ASCII digits, at most 2 decimals.
+PRICE_SETTING = re.compile(r"(?P<code>[A-Za-z0-9_-]+)=(?P<amount>.*)", re.ASCII)
 # The most prices one product can have active and still be listed in one page.
 LIST_LIMIT = 100
 
@@ -61,13 +62,17 @@ def price_settings_parse(*, texts: list[str]) -> dict[str, Decimal]:
     """`["starter=2.50", ...]` as {code: amount}; the first malformed one is a CatalogueError."""
     prices: dict[str, Decimal] = {}
     for text in texts:
-        match = PRICE_SETTING.match(text.strip())
-        if match is None:
+        match = PRICE_SETTING.fullmatch(text.strip())
+        try:
+            amount = money_parse(match["amount"]) if match else None
+        except ValueError:
+            amount = None
+        if amount is None:
             raise CatalogueError(
                 f"--price {text!r}: write CODE=AMOUNT, a positive amount with at most 2 decimals "
                 "(e.g. starter=2.50)."
             )
-        code, amount = match["code"], Decimal(match["amount"]).quantize(CENT)
+        code = match["code"]
         if code in prices:
             raise CatalogueError(f"--price gives package '{code}' twice.")
         if not 0 < amount <= PRICE_MAX:

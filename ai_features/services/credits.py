@@ -31,7 +31,7 @@ from ai_features.models import (
 )
 from ai_features.services import alerts
 from ai_features.services.locks import lock_balance
-from ai_features.services.money import CENT, ZERO
+from ai_features.services.money import ZERO, money_parse
 
 Kind = CreditLedgerEntry.Kind
 TOP_UPS = {Kind.PURCHASE, Kind.GRANT, Kind.DISPUTE_RETURN}
@@ -40,14 +40,15 @@ HOLD_FIELDS = ["balance", "held", "clawback_reserved", "low_balance_alerted", "u
 
 
 def credits_amount_checked(amount) -> Decimal:
-    """A positive Decimal with at most two places; anything else is refused, never rounded."""
+    """A positive amount with at most two places, read by `money_parse` (no float, no `1_000`,
+    no exponent); anything else is refused, never rounded."""
     try:
-        value = Decimal(str(amount))
-    except ArithmeticError as exc:
+        value = money_parse(amount)
+    except ValueError as exc:
         raise InvalidAmount() from exc
-    if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
+    if value <= 0:
         raise InvalidAmount()
-    return value.quantize(CENT)
+    return value
 
 
 def credits_expiry_for(moment: datetime) -> datetime:

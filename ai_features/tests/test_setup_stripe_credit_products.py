@@ -155,6 +155,9 @@ def test_price_sets_a_package_price_first_then_syncs_it(stripe):
         ("premium=1.234", "at most 2 decimals"),
         ("premium=1,50", "CODE=AMOUNT"),
         ("premium=abc", "CODE=AMOUNT"),
+        ("premium=1_000", "CODE=AMOUNT"),  # Decimal reads underscores
+        ("premium=\u0661\u0660", "CODE=AMOUNT"),  # and Arabic-Indic digits
+        ("premium=1e1", "CODE=AMOUNT"),
         ("premium", "CODE=AMOUNT"),
         ("=5", "CODE=AMOUNT"),
         ("gold=5", "No active package with code 'gold'"),
