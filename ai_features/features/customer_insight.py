@@ -3,6 +3,7 @@
 import json
 
 from ai_features.features.provider import Completion, UnusableAnswer
+from pos.jsonsafe import json_loads
 
 CODE = "customer_insight"
 NAME = "Customer insight"
@@ -68,7 +69,7 @@ def result_from(completion: Completion) -> dict:
         return UnusableAnswer(reason, completion=completion)
 
     try:
-        answer = json.loads(_strip_fence(completion.text))
+        answer = json_loads(_strip_fence(completion.text))  # too deep is a ValueError too
     except ValueError as exc:
         raise unusable("not valid JSON") from exc
     if not isinstance(answer, dict):

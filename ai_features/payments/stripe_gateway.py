@@ -3,7 +3,6 @@ STRIPE_API_BASE, and the gateway interface over it. Card payments in STRIPE_CURR
 Stripe Checkout; fulfilled by the signed `checkout.session.*` webhooks and by verify."""
 
 import contextlib
-import json
 import logging
 
 import requests
@@ -15,6 +14,7 @@ from ai_features.payments.errors import GatewayError, GatewayNotConfigured, Gate
 from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
 from ai_features.payments.paystack import json_loads_finite
 from ai_features.services.money import minor_units_parse, to_minor_units
+from pos.jsonsafe import json_loads
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ def _expire_quietly(service: "StripeService", *, session_id: str) -> None:
 def _named(raw_body: bytes) -> dict:
     """The event's type and id, for the audit record of an unsigned delivery (never acted on)."""
     try:
-        payload = json.loads(raw_body)
+        payload = json_loads(raw_body)  # too deep is a ValueError too
     except (ValueError, UnicodeDecodeError):
         return {}
     if not isinstance(payload, dict):

@@ -92,6 +92,14 @@ def test_answers_that_do_not_fit_the_shape_are_unusable(text, reason):
     assert caught.value.completion.total_tokens == 15
 
 
+@pytest.mark.parametrize("levels", [1_000, 100_000])
+def test_an_answer_nested_too_deeply_is_unusable_not_a_crash(levels):
+    text = '{"summary": ' + "[" * levels + "]" * levels + "}"
+
+    with pytest.raises(UnusableAnswer, match="not valid JSON"):
+        customer_insight.result_from(answered(text))
+
+
 def test_the_schema_asks_for_exactly_the_three_fields():
     schema = customer_insight.JSON_SCHEMA["schema"]
 
