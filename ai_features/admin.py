@@ -29,6 +29,7 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
+    InvalidWebhookCount,
     PurchaseDispute,
     PurchaseIdempotencyKey,
     PurchaseRefund,
@@ -250,6 +251,15 @@ class PaystackWebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ("event", "outcome", "signature_valid")
     search_fields = ("reference",)
     date_hierarchy = "received_at"
+
+
+@admin.register(InvalidWebhookCount)
+class InvalidWebhookCountAdmin(ReadOnlyAdmin):
+    """Unsigned webhook deliveries per address and minute; `dropped` were counted, not stored."""
+
+    list_display = ("minute", "remote_addr", "received", "dropped")
+    search_fields = ("remote_addr",)
+    date_hierarchy = "minute"
 
 
 @admin.register(PurchaseRefund)

@@ -642,3 +642,79 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event or '?'} {self.reference} ({self.outcome})"
+
+
+class InvalidWebhookCount(models.Model):
+    """Unsigned webhook deliveries (anyone can send them), per client address and minute: how
+    many came, and how many of those were not stored because more than
+    WEBHOOK_INVALID_PER_MINUTE came that minute (design 7.4). One upsert counts a delivery and
+    says whether it may be stored; purged with the stored ones by `expire_ai_credits`."""
+
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)  # null: no address known
+    minute = models.DateTimeField(db_index=True)
+    received = models.PositiveIntegerField(default=0)
+    dropped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-minute", "remote_addr"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["remote_addr", "minute"],
+                name="invalid_webhook_count_per_minute",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(dropped__lte=F("received")), name="invalid_webhook_dropped_received"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.remote_addr or '-'} {self.minute:%Y-%m-%d %H:%M}: {self.dropped} dropped"
+
+
+class UsageDaily(models.Model):
+    """The daily usage rollup (design section 8): one row per business, day (in TIME_ZONE, by
+    the calls' `timestamp`), feature, user and model, for the days `UsageRollupState` says are
+    closed. The usage endpoints read it for those days and the raw rows for the rest."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    feature = models.CharField(max_length=50)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    model = models.CharField(max_length=100, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    successes = models.PositiveIntegerField(default=0)
+    credits_used = models.DecimalField(**MONEY, default=0)
+    tokens_used = models.PositiveBigIntegerField(default=0)
+    cost_to_us = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+
+    class Meta:
+        db_table = "ai_usage_daily"
+        ordering = ["business", "day", "feature"]
+        indexes = [models.Index(fields=["business", "day"], name="usage_daily_business_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(successes__lte=F("requests"), credits_used__gte=0, cost_to_us__gte=0),
+                name="usage_daily_counts_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.business_id} {self.day} {self.feature}: {self.requests}"
+
+
+class UsageRollupState(models.Model):
+    """How far a business's usage is rolled up: every day up to `through` is in `UsageDaily`.
+    A day is rolled up once it is over and no hold taken on it is still pending."""
+
+    business = models.OneToOneField(Business, on_delete=models.CASCADE, related_name="+")
+    through = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "ai_usage_rollup_state"
+
+    def __str__(self):
+        return f"{self.business_id} through {self.through}"

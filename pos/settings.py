@@ -278,6 +278,16 @@ STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))
 # Where the sandbox's Stripe stand-in posts its signed webhooks (make run only).
 STRIPE_SANDBOX_WEBHOOK_URL = env("STRIPE_SANDBOX_WEBHOOK_URL")
 
+# Webhook deliveries with a bad signature (anyone can send them): at most this many a minute
+# are stored per client address, the rest only counted (design 7.4); the stored ones are
+# purged by `expire_ai_credits` after this many days. Signed deliveries are never limited.
+WEBHOOK_INVALID_PER_MINUTE = int(env("WEBHOOK_INVALID_PER_MINUTE", "60"))
+WEBHOOK_INVALID_RETENTION_DAYS = int(env("WEBHOOK_INVALID_RETENTION_DAYS", "7"))
+if WEBHOOK_INVALID_PER_MINUTE < 0 or WEBHOOK_INVALID_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "WEBHOOK_INVALID_PER_MINUTE and WEBHOOK_INVALID_RETENTION_DAYS must be at least 0."
+    )
+
 AI_CREDIT_CURRENCY = env("AI_CREDIT_CURRENCY", "GHS")
 AI_CREDIT_EXPIRY_DAYS = int(env("AI_CREDIT_EXPIRY_DAYS", "180"))
 AI_CREDIT_LOW_BALANCE_THRESHOLD = Decimal(env("AI_CREDIT_LOW_BALANCE_THRESHOLD", "10.00"))

@@ -32,6 +32,7 @@ from ai_features.payments.throttling import PurchaseThrottle, VerifyThrottle
 from ai_features.payments.webhooks import webhook_receive
 from pos.headers import idempotency_key_from
 from pos.pagination import paginated
+from pos.throttling import client_ip
 
 
 @extend_schema(**openapi.PACKAGES)
@@ -143,7 +144,7 @@ def _webhook(request, *, gateway: str) -> Response:
         gateway=gateway,
         raw_body=request.body,
         headers=request.headers,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=client_ip(request),  # as the throttles read it (NUM_PROXIES)
     )
     http_status = WEBHOOK_HTTP_STATUS.get(delivery.outcome, 200)
     return Response({"received": http_status == 200, "outcome": delivery.outcome}, http_status)

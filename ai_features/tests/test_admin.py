@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from ai_features import models
 from ai_features.models import (
@@ -20,6 +21,7 @@ from ai_features.models import (
     CreditLedgerEntry,
     CreditPackage,
     FeatureIdempotencyKey,
+    InvalidWebhookCount,
     PurchaseDispute,
     PurchaseIdempotencyKey,
     PurchaseRefund,
@@ -42,6 +44,7 @@ READ_ONLY = [
     CreditClawback,
     PurchaseIdempotencyKey,
     FeatureIdempotencyKey,
+    InvalidWebhookCount,
 ]
 
 
@@ -112,7 +115,12 @@ def world(db):
         fingerprint="f" * 64,
         answer={"result": {"summary": "Kofi's customer buys rice"}},
     )
+    invalid_count = InvalidWebhookCount.objects.create(
+        remote_addr="203.0.113.9", minute=timezone.now(), received=75, dropped=15
+    )
+    InvalidWebhookCount.objects.create(remote_addr="198.51.100.1", minute=timezone.now())
     return {
+        "invalid_count": invalid_count,
         "feature_key": feature_key,
         "kofi": kofi,
         "ama": ama,
@@ -157,6 +165,7 @@ SEARCHES = [
     (CreditClawback, "AI-CREDIT", lambda w: {w["claim"]}),
     (PurchaseIdempotencyKey, "idem-key", lambda w: {w["key"]}),
     (FeatureIdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
+    (InvalidWebhookCount, "203.0.113.9", lambda w: {w["invalid_count"]}),
 ]
 
 

@@ -211,3 +211,24 @@ def test_without_tls_or_with_debug_there_is_no_redirect_and_no_hsts(fresh_databa
     assert answers["plain"]["status"] == 401
     assert answers["plain"]["hsts"] is None and answers["proxied"]["hsts"] is None
     assert answers["secure_cookies"] == [False, False]
+
+
+def test_the_unsigned_webhook_limits_are_read_from_the_environment():
+    code = (
+        "from django.conf import settings; "
+        "print(settings.WEBHOOK_INVALID_PER_MINUTE, settings.WEBHOOK_INVALID_RETENTION_DAYS)"
+    )
+    env = {"DEBUG": "true"}
+    defaults = run_python(code, real_settings_env(drop=("WEBHOOK_",), **env))
+    given = run_python(
+        code,
+        real_settings_env(
+            WEBHOOK_INVALID_PER_MINUTE="5", WEBHOOK_INVALID_RETENTION_DAYS="30", **env
+        ),
+    )
+    negative = start_django(DEBUG="true", WEBHOOK_INVALID_PER_MINUTE="-1")
+
+    assert defaults.stdout.split() == ["60", "7"], defaults.stderr
+    assert given.stdout.split() == ["5", "30"], given.stderr
+    assert negative.returncode != 0
+    assert "WEBHOOK_INVALID_PER_MINUTE and WEBHOOK_INVALID_RETENTION_DAYS" in negative.stderr

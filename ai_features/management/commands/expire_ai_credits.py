@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ai_features.features.idempotency import answers_purge
+from ai_features.payments.webhooks import invalid_deliveries_purge
 from ai_features.services.expiry import (
     credits_expire_due,
     expiring_soon_warn,
@@ -14,8 +15,9 @@ from ai_features.services.expiry import (
 class Command(BaseCommand):
     help = (
         "For cron: expire due balances, warn of credits expiring within 7 days, release "
-        "holds left pending, and delete AI feature answers kept for replay past 24 hours. "
-        "Safe to run again."
+        "holds left pending, delete AI feature answers kept for replay past 24 hours, and "
+        "delete unsigned webhook deliveries past WEBHOOK_INVALID_RETENTION_DAYS. Safe to run "
+        "again."
     )
 
     def add_arguments(self, parser):
@@ -41,6 +43,10 @@ class Command(BaseCommand):
         purged = answers_purge(now=now)
         self.stdout.write(f"Stale holds released: {len(released)}{_ids(released, 'transaction')}")
         self.stdout.write(f"Stored AI answers deleted: {purged}")
+        deliveries, counts = invalid_deliveries_purge(now=now)
+        self.stdout.write(
+            f"Unsigned webhook deliveries deleted: {deliveries} (and {counts} per-minute counts)"
+        )
 
 
 def _ids(ids: list[int], what: str) -> str:
