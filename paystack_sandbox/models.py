@@ -59,9 +59,41 @@ class SandboxRefund(models.Model):
         return f"{self.refund_reference} {self.amount} for {self.transaction.reference}"
 
 
+class SandboxDispute(models.Model):
+    """A dispute (chargeback) on a paid transaction, opened and resolved by the sandbox's own
+    calls: Paystack's come from the customer's bank."""
+
+    class Status(models.TextChoices):
+        AWAITING_MERCHANT = "awaiting-merchant-feedback", "Awaiting merchant feedback"
+        RESOLVED = "resolved", "Resolved"
+
+    class Resolution(models.TextChoices):
+        MERCHANT_ACCEPTED = "merchant-accepted", "Merchant accepted"  # the customer is refunded
+        DECLINED = "declined", "Declined"  # the merchant keeps the money
+
+    transaction = models.ForeignKey(
+        SandboxTransaction, on_delete=models.CASCADE, related_name="disputes"
+    )
+    # Minor units; null when the customer's bank named no amount (then it is the whole payment).
+    refund_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    category = models.CharField(max_length=20, default="chargeback")
+    status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.AWAITING_MERCHANT
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"dispute {self.pk} of {self.transaction.reference} {self.status}"
+
+
 # The Stripe stand-in's models live in their own module; importing them here registers them.
 from paystack_sandbox.stripe_models import (  # noqa: E402, F401
     StripeSandboxCharge,
+    StripeSandboxDispute,
     StripeSandboxEvent,
     StripeSandboxIdempotencyKey,
     StripeSandboxLineItem,

@@ -73,7 +73,7 @@ class SandboxError(Exception):
         return body
 
 
-def _invalid(message: str) -> SandboxError:
+def invalid(message: str) -> SandboxError:
     return SandboxError(message, type="validation_error", code="invalid_params")
 
 
@@ -123,7 +123,7 @@ def channels_to_pick(txn: SandboxTransaction) -> list[str]:
     return [] if txn.channels else list(CHANNEL_LABELS)
 
 
-def _customer(txn: SandboxTransaction) -> dict:
+def customer_data(txn: SandboxTransaction) -> dict:
     digest = hashlib.sha256(txn.email.lower().encode()).hexdigest()[:15]
     return {
         "first_name": None,
@@ -197,7 +197,7 @@ def transaction_data(txn: SandboxTransaction) -> dict:
         "fees": None,
         "fees_split": None,
         "authorization": _authorization(txn),
-        "customer": _customer(txn),
+        "customer": customer_data(txn),
         "plan": None,
         "split": {},
         "order_id": None,
@@ -223,45 +223,45 @@ def charge_success_data(txn: SandboxTransaction) -> dict:
 
 def _initialize_params(body) -> dict:
     if not isinstance(body, dict):
-        raise _invalid("Request body must be a JSON object")
+        raise invalid("Request body must be a JSON object")
     email = body.get("email")
     if not isinstance(email, str) or not email.strip():
-        raise _invalid("Email is required")
+        raise invalid("Email is required")
     email = email.strip()
     if "@" not in email or len(email) > 254:
-        raise _invalid("Invalid Email Address Passed")
+        raise invalid("Invalid Email Address Passed")
     amount = body.get("amount")
     if amount is None:
-        raise _invalid("Amount is required")
+        raise invalid("Amount is required")
     if type(amount) is not int:  # a bool, float or string is not an amount in minor units
-        raise _invalid("Invalid Amount Sent")
+        raise invalid("Invalid Amount Sent")
     if amount <= 0:
-        raise _invalid("Invalid Amount Sent")
+        raise invalid("Invalid Amount Sent")
     currency = body.get("currency")
     if not isinstance(currency, str) or not CURRENCY_PATTERN.match(currency):
-        raise _invalid("Currency is required and must be a 3-letter code")
+        raise invalid("Currency is required and must be a 3-letter code")
     reference = body.get("reference")
     if not isinstance(reference, str) or not reference:
-        raise _invalid("Reference is required")
+        raise invalid("Reference is required")
     if len(reference) > 100 or not REFERENCE_PATTERN.match(reference):
-        raise _invalid("Invalid reference: only letters, digits, '-', '.' and '=' are allowed")
+        raise invalid("Invalid reference: only letters, digits, '-', '.' and '=' are allowed")
     callback_url = body.get("callback_url") or ""
     if not isinstance(callback_url, str):
-        raise _invalid("Invalid callback_url")
+        raise invalid("Invalid callback_url")
     if callback_url:
         parts = urlsplit(callback_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc or len(callback_url) > 2000:
-            raise _invalid("Invalid callback_url: it must be an http(s) URL")
+            raise invalid("Invalid callback_url: it must be an http(s) URL")
     channels = body.get("channels")
     if channels is None:
         channels = []
     if not isinstance(channels, list) or not all(
         isinstance(item, str) and item for item in channels
     ):
-        raise _invalid("Channels must be a list of channel names")
+        raise invalid("Channels must be a list of channel names")
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
-        raise _invalid("Metadata must be an object")
+        raise invalid("Metadata must be an object")
     return {
         "email": email,
         "amount": amount,
@@ -351,17 +351,17 @@ def callback_redirect_url(txn: SandboxTransaction) -> str:
 # --- Refunds -----------------------------------------------------------------------------------
 
 
-def _transaction_param(body: dict) -> str:
+def transaction_param(body: dict) -> str:
     """`transaction`: the reference, or the id, as Paystack's refund and dispute calls take it."""
     given = body.get("transaction")
     if type(given) is int:
         given = str(given)
     if not isinstance(given, str) or not given.strip():
-        raise _invalid("Transaction reference is required")
+        raise invalid("Transaction reference is required")
     return given.strip()
 
 
-def _locked_transaction(given: str) -> SandboxTransaction:
+def transaction_locked(given: str) -> SandboxTransaction:
     """The transaction named by reference (or by id), row-locked; Paystack's error if none."""
     locked = SandboxTransaction.objects.select_for_update()
     txn = locked.filter(reference=given).first()
@@ -372,11 +372,11 @@ def _locked_transaction(given: str) -> SandboxTransaction:
     return txn
 
 
-def _minor_units(body: dict, name: str) -> int | None:
+def minor_units_param(body: dict, name: str) -> int | None:
     """An optional amount in minor units: a positive int, as Paystack takes it; None if left out."""
     amount = body.get(name)
     if amount is not None and (type(amount) is not int or amount <= 0):
-        raise _invalid("Invalid Amount Sent")
+        raise invalid("Invalid Amount Sent")
     return amount
 
 
@@ -389,11 +389,11 @@ def refund_create(body) -> SandboxRefund:
     left. Processed at once: `refund.processed` is sent after commit, as Paystack sends it once
     the refund goes through."""
     if not isinstance(body, dict):
-        raise _invalid("Request body must be a JSON object")
-    given, amount = _transaction_param(body), _minor_units(body, "amount")
+        raise invalid("Request body must be a JSON object")
+    given, amount = transaction_param(body), minor_units_param(body, "amount")
     with transaction.atomic():
         # The row lock serialises refunds of one transaction, so they cannot over-refund.
-        txn = _locked_transaction(given)
+        txn = transaction_locked(given)
         if txn.status != SandboxTransaction.Status.SUCCESS:
             raise SandboxError("Transaction has not been paid")
         remaining = txn.amount - refunded_total(txn)
@@ -402,7 +402,7 @@ def refund_create(body) -> SandboxRefund:
         if amount is None:
             amount = remaining
         if amount > remaining:
-            raise _invalid(
+            raise invalid(
                 f"Refund amount cannot be more than the unrefunded balance of {remaining}"
             )
         refund = SandboxRefund.objects.create(

@@ -162,6 +162,37 @@ class StripeSandboxRefund(models.Model):
         return f"{self.stripe_id} {self.amount} of {self.charge.stripe_id}"
 
 
+class StripeSandboxDispute(models.Model):
+    """The dispute (chargeback) of a charge, opened and closed by the stand-in's test helpers;
+    a charge is disputed at most once, as at Stripe."""
+
+    class Status(models.TextChoices):
+        NEEDS_RESPONSE = "needs_response", "Needs response"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        WARNING_CLOSED = "warning_closed", "Warning closed"
+
+    CLOSED = frozenset({Status.WON, Status.LOST, Status.WARNING_CLOSED})
+
+    stripe_id = models.CharField(max_length=100, unique=True)
+    charge = models.OneToOneField(
+        StripeSandboxCharge, on_delete=models.CASCADE, related_name="dispute"
+    )
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEEDS_RESPONSE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.stripe_id} {self.amount} of {self.charge.stripe_id} {self.status}"
+
+    @property
+    def closed(self) -> bool:
+        return self.status in self.CLOSED
+
+
 class StripeSandboxEvent(models.Model):
     """An event the stand-in sent (or tried to send) to STRIPE_SANDBOX_WEBHOOK_URL.
 

@@ -6,11 +6,12 @@ Field sets and key order follow the API reference examples in shared/stripe/fixt
 `event.object.api_reference.json`).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from paystack_sandbox.stripe_models import (
     StripeSandboxCharge,
+    StripeSandboxDispute,
     StripeSandboxLineItem,
     StripeSandboxPrice,
     StripeSandboxProduct,
@@ -234,7 +235,7 @@ def charge(obj: StripeSandboxCharge) -> dict:
         "currency": obj.currency,
         "customer": None,
         "description": None,
-        "disputed": False,
+        "disputed": StripeSandboxDispute.objects.filter(charge=obj).exists(),
         "failure_balance_transaction": None,
         "failure_code": None,
         "failure_message": None,
@@ -316,6 +317,54 @@ def refund(obj: StripeSandboxRefund) -> dict:
         "source_transfer_reversal": None,
         "status": "succeeded",
         "transfer_reversal": None,
+    }
+
+
+EVIDENCE_FIELDS = (
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "service_date",
+    "shipping_documentation",
+    "uncategorized_text",
+)
+RESPONSE_DAYS = 7  # how long the stand-in gives the merchant to answer (`evidence_details.due_by`)
+
+
+def dispute(obj: StripeSandboxDispute) -> dict:
+    """A card Dispute, with the fields of shared/stripe/README.md section 9b and the usual
+    envelope ones; no evidence is ever submitted in the stand-in."""
+    return {
+        "id": obj.stripe_id,
+        "object": "dispute",
+        "amount": obj.amount,
+        "balance_transactions": [],
+        "charge": obj.charge.stripe_id,
+        "created": unix(obj.created_at),
+        "currency": obj.currency,
+        "evidence": dict.fromkeys(EVIDENCE_FIELDS),
+        "evidence_details": {
+            "due_by": unix(obj.created_at + timedelta(days=RESPONSE_DAYS)),
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": obj.charge.payment_intent_id,
+        "payment_method_details": {
+            "card": {"brand": TEST_CARD["brand"], "case_type": "chargeback"},
+            "type": "card",
+        },
+        "reason": obj.reason,
+        "status": obj.status,
     }
 
 

@@ -26,6 +26,15 @@ urlpatterns = [
     path("v1/refunds", views.refund_create, name="refunds"),
     path("v1/refunds/<str:refund_id>", views.refund, name="refund"),
     path("v1/charges/<str:charge_id>", views.charge, name="charge"),
+    path("v1/disputes/<str:dispute_id>", views.dispute, name="dispute"),
+    path("v1/disputes/<str:dispute_id>/close", views.dispute_accept, name="dispute-accept"),
+    # Stand-in test helpers: at Stripe the cardholder's bank opens and decides a dispute.
+    path("v1/test_helpers/disputes", views.dispute_open, name="dispute-open"),
+    path(
+        "v1/test_helpers/disputes/<str:dispute_id>/close",
+        views.dispute_helper_close,
+        name="dispute-close",
+    ),
     # `/*`: a base address ending in "/" makes the SDK ask for `//v1/…`; answer it in JSON too.
     re_path(r"^[/]*v1/(?P<rest>.*)$", views.unrecognized, name="unrecognized"),
     path("checkout/<str:session_id>", views.checkout, name="checkout"),

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from paystack_sandbox import stripe_catalog as catalog
+from paystack_sandbox import stripe_disputes as disputes
 from paystack_sandbox import stripe_idempotency as idempotency
 from paystack_sandbox import stripe_refunds as refunds
 from paystack_sandbox import stripe_services as services
@@ -257,6 +258,35 @@ def charge(request, charge_id: str, *, params, ref):
     return shapes.charge(refunds.charge_get(charge_id=charge_id))
 
 
+# --- Disputes ----------------------------------------------------------------------------------
+
+
+@stripe_api("POST")
+def dispute_open(request, *, params, ref):
+    """Stand-in test helper `POST /v1/test_helpers/disputes`."""
+    return shapes.dispute(disputes.dispute_create(params=params, request=ref))
+
+
+@stripe_api("POST")
+def dispute_helper_close(request, dispute_id: str, *, params, ref):
+    """Stand-in test helper `POST /v1/test_helpers/disputes/{id}/close` (`status`)."""
+    closed = disputes.helper_close(dispute_id=dispute_id, params=params, request=ref)
+    return shapes.dispute(closed)
+
+
+@stripe_api("GET")
+def dispute(request, dispute_id: str, *, params, ref):
+    """`GET /v1/disputes/{id}`."""
+    params.only()
+    return shapes.dispute(disputes.dispute_get(dispute_id=dispute_id))
+
+
+@stripe_api("POST")
+def dispute_accept(request, dispute_id: str, *, params, ref):
+    """`POST /v1/disputes/{id}/close`: the merchant accepts; the dispute is lost."""
+    return shapes.dispute(disputes.accept(dispute_id=dispute_id, params=params, request=ref))
+
+
 # --- The checkout page -------------------------------------------------------------------------
 
 PAY_ACTIONS = {"pay": "card", "delayed": "delayed_succeeds", "delayed_fail": "delayed_fails"}
@@ -266,6 +296,7 @@ NOT_OPEN = "This Checkout Session is no longer open: it has been paid or has exp
 def _page(request, found, *, status: int = 200, **extra):
     charge_row = getattr(found, "charge", None)
     remaining = charge_row.amount - charge_row.amount_refunded if charge_row else 0
+    dispute_row = getattr(charge_row, "dispute", None) if charge_row else None
     context = {
         "session": found,
         "state": services.page_state(found),
@@ -279,6 +310,11 @@ def _page(request, found, *, status: int = 200, **extra):
             for row in found.line_items.select_related("price__product")
         ],
         "charge": charge_row,
+        "dispute": dispute_row,
+        "dispute_amount": shapes.amount_display(dispute_row.amount, dispute_row.currency)
+        if dispute_row
+        else None,
+        "dispute_outcomes": disputes.CLOSING,
         "refunded": shapes.amount_display(charge_row.amount_refunded, found.currency)
         if charge_row
         else None,
@@ -315,11 +351,31 @@ def _refund(request, found):
     return HttpResponseRedirect(f"{request.path}?refunded=1")
 
 
+def _dispute(request, found, action: str):
+    """The page's sandbox-only dispute buttons: open one on the paid charge, or close it."""
+    charge_row = getattr(found, "charge", None)
+    if charge_row is None:
+        return _page(request, found, status=400, error="This session has no payment to dispute.")
+    try:
+        if action == "dispute_open":
+            params = Params({"charge": charge_row.stripe_id})
+            disputes.dispute_create(params=params, request=None)
+        else:
+            opened = getattr(charge_row, "dispute", None)
+            if opened is None:
+                return _page(request, found, status=400, error="This payment has no dispute.")
+            status = request.POST.get("status", "")
+            disputes.dispute_close(dispute_id=opened.stripe_id, status=status, request=None)
+    except StripeError as exc:
+        return _page(request, found, status=400, error=exc.message)
+    return HttpResponseRedirect(f"{request.path}?disputed=1")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request, session_id: str):
     """The page a session's `url` opens: pay (at once or by a delayed method), decline, cancel;
-    once paid, a sandbox-only refund button."""
+    once paid, sandbox-only buttons to refund it and to open and close a dispute."""
     if not sandbox_enabled():
         raise Http404("The sandbox is off.")
     try:
@@ -327,10 +383,17 @@ def checkout(request, session_id: str):
     except StripeError as exc:
         raise Http404("No such checkout session.") from exc
     if request.method == "GET":
-        return _page(request, found, refunded_now=request.GET.get("refunded") == "1")
+        return _page(
+            request,
+            found,
+            refunded_now=request.GET.get("refunded") == "1",
+            disputed_now=request.GET.get("disputed") == "1",
+        )
     action = request.POST.get("action", "")
     if action == "refund":
         return _refund(request, found)
+    if action in {"dispute_open", "dispute_close"}:
+        return _dispute(request, found, action)
     if action not in {*PAY_ACTIONS, "decline", "cancel"}:
         return _page(request, found, status=400, error="Choose Pay, Decline or Cancel.")
     if found.status != found.Status.OPEN:

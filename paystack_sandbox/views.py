@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from paystack_sandbox import openai_standin, services
+from paystack_sandbox import disputes, openai_standin, services
 from paystack_sandbox.models import SandboxTransaction
 from paystack_sandbox.services import SandboxError
 
@@ -87,6 +87,30 @@ def refund(request):
         "data": services.refund_data(created),
     }
     return JsonResponse(body)
+
+
+@paystack_api("POST")
+def dispute_open(request):
+    """Sandbox-only `POST test_helpers/disputes`: `{transaction, refund_amount?, category?}`;
+    `charge.dispute.create` follows."""
+    opened = disputes.dispute_open(_json_body(request))
+    data = disputes.dispute_data(opened)
+    return JsonResponse({"status": True, "message": "Dispute created", "data": data})
+
+
+@paystack_api("GET")
+def dispute(request, dispute_id: int):
+    """`GET /dispute/:id`."""
+    data = disputes.dispute_data(disputes.dispute_get(dispute_id))
+    return JsonResponse({"status": True, "message": "Dispute retrieved", "data": data})
+
+
+@paystack_api("PUT")
+def dispute_resolve(request, dispute_id: int):
+    """`PUT /dispute/:id/resolve`: `{resolution, message?}`; `charge.dispute.resolve` follows."""
+    resolved = disputes.dispute_resolve(dispute_id, _json_body(request))
+    data = disputes.dispute_data(resolved)
+    return JsonResponse({"status": True, "message": "Dispute successfully resolved", "data": data})
 
 
 def _checkout_page(request, txn: SandboxTransaction, state: str, status: int = 200, **extra):

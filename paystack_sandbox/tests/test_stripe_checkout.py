@@ -1,5 +1,5 @@
 """The stand-in's checkout page behind a session's `url`: pay, pay by a delayed method, decline,
-cancel; a session is paid once; a paid one can be refunded from the page."""
+cancel; a session is paid once; a paid one can be refunded, and disputed, from the page."""
 
 import re
 
@@ -7,7 +7,11 @@ import pytest
 from django.test import Client
 
 from conftest import run_in_threads
-from paystack_sandbox.stripe_models import StripeSandboxCharge, StripeSandboxSession
+from paystack_sandbox.stripe_models import (
+    StripeSandboxCharge,
+    StripeSandboxDispute,
+    StripeSandboxSession,
+)
 from paystack_sandbox.tests.stripe_helpers import (
     CANCEL_URL,
     event_types,
@@ -278,3 +282,48 @@ def test_an_unpaid_session_has_nothing_to_refund(sdk, submit):
 
     assert answer.status_code == 400
     assert "no payment to refund" in answer.content.decode()
+
+
+def test_a_paid_session_can_be_disputed_and_the_dispute_closed_from_the_page(
+    sdk, stripe_hooks, submit
+):
+    session = open_session(sdk)
+    submit(session, "pay")
+    paid = Client().get(page_path(session)).content.decode()
+
+    opened = submit(session, "dispute_open")
+    shown = Client().get(opened["Location"]).content.decode()
+    closed = submit(session, "dispute_close", status="lost")
+    after = Client().get(page_path(session)).content.decode()
+
+    assert 'id="dispute-open" name="action" value="dispute_open"' in paid
+    assert opened.status_code == 302 and opened["Location"] == f"{page_path(session)}?disputed=1"
+    dispute = StripeSandboxDispute.objects.get()
+    assert f'<dd id="dispute">{dispute.stripe_id}</dd>' in shown and 'id="dispute-done"' in shown
+    assert '<dd id="dispute-amount">USD 9.99</dd>' in shown
+    for outcome in ("won", "lost", "warning_closed"):
+        assert f'id="dispute-{outcome}" name="status" value="{outcome}"' in shown
+    assert closed.status_code == 302 and StripeSandboxDispute.objects.get().status == "lost"
+    assert '<dd id="dispute-status">lost</dd>' in after and 'id="dispute-lost"' not in after
+    assert event_types(stripe_hooks)[1:] == [
+        "charge.dispute.created",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.closed",
+    ]
+
+
+def test_the_dispute_buttons_refuse_what_cannot_be(sdk, stripe_hooks, submit):
+    session = open_session(sdk)
+
+    unpaid = submit(session, "dispute_open")
+    submit(session, "pay")
+    no_dispute = submit(session, "dispute_close", status="won")
+    submit(session, "dispute_open")
+    twice = submit(session, "dispute_open")
+    bad_outcome = submit(session, "dispute_close", status="needs_response")
+
+    assert unpaid.status_code == 400 and "no payment to dispute" in unpaid.content.decode()
+    assert no_dispute.status_code == 400 and "has no dispute" in no_dispute.content.decode()
+    assert twice.status_code == 400 and "already been disputed" in twice.content.decode()
+    assert bad_outcome.status_code == 400
+    assert StripeSandboxDispute.objects.get().status == "needs_response"
