@@ -33,3 +33,13 @@ class RequestTooLarge(DomainError):
     status_code = 413
     code = "request_too_large"
     default_detail = "The request body is larger than 1 MB."
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (down, restarting, refusing connections): a client may
+    try again shortly (pos.database)."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_detail = "The service is briefly unavailable. Try again in a few seconds."
+    retry_after_seconds = 5

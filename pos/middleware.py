@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils.functional import empty
 
 from pos.errors import RequestTooLarge
 from pos.logsafe import loggable
@@ -60,6 +61,10 @@ class RequestLogMiddleware:
 
 def _user_id(request) -> str:
     user = getattr(request, "user", None)
+    if getattr(user, "_wrapped", None) is empty:
+        # Django's lazy user, never read by the view: loading it only to log it would query the
+        # session, and fail this line too when the database is down (pos.database).
+        return "-"
     return str(user.pk) if user is not None and user.is_authenticated else "-"
 
 

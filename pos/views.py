@@ -1,3 +1,5 @@
+import sys
+
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views import defaults
@@ -11,6 +13,9 @@ from rest_framework.decorators import (
 )
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+
+from pos.database import database_unavailable_response, is_database_unavailable
+from pos.errors import DatabaseUnavailable
 
 HEALTH = inline_serializer(
     "Health", fields={"status": serializers.CharField(), "database": serializers.CharField()}
@@ -29,7 +34,9 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return Response({"status": "unavailable", "database": "unreachable"}, status=503)
+        unavailable = Response({"status": "unavailable", "database": "unreachable"}, status=503)
+        unavailable["Retry-After"] = str(DatabaseUnavailable.retry_after_seconds)
+        return unavailable
     return Response({"status": "ok", "database": "ok"})
 
 
@@ -44,6 +51,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django's 500 handler, called while it handles the exception: one raised by a middleware
+    or a view outside DRF. A database that cannot be reached is 503 there too (pos.database)."""
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request, sys.exc_info()[1])
     if request.path.startswith(API_PREFIXES):
         return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
     return defaults.server_error(request)
