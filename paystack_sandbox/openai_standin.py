@@ -17,6 +17,8 @@ import re
 import time
 from decimal import Decimal, InvalidOperation
 
+from pos.jsonsafe import json_loads
+
 
 class StandInError(Exception):
     """An answer other than a completion: an HTTP status and its body (text or JSON)."""
@@ -122,7 +124,7 @@ def completion_for(body) -> dict:
 
 def _fields(user_text: str) -> dict:
     try:
-        fields = json.loads(user_text)
+        fields = json_loads(user_text)  # too deep: a ValueError
     except ValueError:
         return {}
     return fields if isinstance(fields, dict) else {}

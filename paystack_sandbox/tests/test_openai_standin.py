@@ -144,6 +144,16 @@ def test_markers_make_it_fail_as_providers_do_and_nothing_is_charged(
     assert stored_balance(business) == 5
 
 
+def test_a_user_message_nested_too_deeply_is_answered_as_one_that_is_not_json():
+    deep = "[" * 100_000 + "]" * 100_000
+    body = {"model": "m", "messages": [{"role": "user", "content": deep}]}
+
+    response = ask(body)
+
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"]
+
+
 def test_no_bearer_key_is_401_in_openais_shape():
     response = ask(chat(product()), key="")
 
