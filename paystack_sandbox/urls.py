@@ -14,4 +14,6 @@ urlpatterns = [
     # Sandbox-only: at Paystack a dispute is opened by the customer's bank.
     path("test_helpers/disputes", views.dispute_open, name="dispute-open"),
     path("checkout/<str:access_code>", views.checkout, name="checkout"),
+    # Sandbox-only pages: refund and dispute payments by hand, as in a gateway's dashboard.
+    path("dashboard", views.dashboard, name="dashboard"),
 ]
