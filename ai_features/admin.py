@@ -33,6 +33,8 @@ from ai_features.models import (
     PurchaseDispute,
     PurchaseIdempotencyKey,
     PurchaseRefund,
+    UsageDaily,
+    UsageRollupState,
     WebhookEvent,
 )
 from ai_features.payments.errors import GatewayError
@@ -251,6 +253,24 @@ class PaystackWebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ("event", "outcome", "signature_valid")
     search_fields = ("reference",)
     date_hierarchy = "received_at"
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(ReadOnlyAdmin):
+    """The daily usage rollup, for the operator's reports; built by `rollup_ai_usage`."""
+
+    list_display = ("day", "business", "feature", "user", "model", "requests", "credits_used")
+    list_filter = ("feature",)
+    list_select_related = ("business", "user")
+    search_fields = ("business__name",)
+    date_hierarchy = "day"
+
+
+@admin.register(UsageRollupState)
+class UsageRollupStateAdmin(ReadOnlyAdmin):
+    list_display = ("business", "through", "updated_at")
+    list_select_related = ("business",)
+    search_fields = ("business__name",)
 
 
 @admin.register(InvalidWebhookCount)

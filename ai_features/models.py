@@ -191,6 +191,13 @@ class AICreditPurchase(models.Model):
     class Meta:
         db_table = "ai_credit_purchases"
         ordering = ["-purchased_at", "-id"]
+        # The keysets the purchases lists page by (pos.pagination): a shop's, and staff's.
+        indexes = [
+            models.Index(
+                fields=["business", "-purchased_at", "-id"], name="purchase_business_recent"
+            ),
+            models.Index(fields=["-purchased_at", "-id"], name="purchase_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0, total_tax__gte=0),
@@ -313,7 +320,8 @@ class AITransaction(models.Model):
         db_table = "ai_transactions"
         ordering = ["-timestamp", "-id"]
         indexes = [
-            models.Index(fields=["business", "-timestamp"], name="transaction_recent"),
+            # The keyset the transactions list pages by (pos.pagination).
+            models.Index(fields=["business", "-timestamp", "-id"], name="transaction_keyset"),
             models.Index(fields=["feature"], name="transaction_feature"),
             models.Index(fields=["status"], name="transaction_status"),
         ]
@@ -350,6 +358,9 @@ class AIUsageAlert(models.Model):
     class Meta:
         db_table = "ai_usage_alerts"
         ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["business", "-sent_at", "-id"], name="alert_business_recent")
+        ]
 
     def __str__(self):
         return f"{self.alert_type} ({self.business})"

@@ -27,6 +27,7 @@ from ai_features.services.credits import (
 )
 from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
 from ai_features.services.money import ZERO
+from ai_features.services.rollup import rollup_fields, rollup_settled_late
 
 Kind = CreditLedgerEntry.Kind
 Status = AITransaction.UsageStatus
@@ -161,14 +162,18 @@ def credits_settle(
     if usage.status == Status.COMPLETED:  # settled before: charged once, never twice
         return usage
     actual = usage.credits_held if actual is None else actual
-    if usage.status == Status.PENDING:
-        charged = _settle_held(usage=usage, actual=actual, now=now)
-    else:  # released (the cron gave up on it) before the work reported back: charge it afresh
+    late = usage.status != Status.PENDING
+    was = rollup_fields(usage)
+    if late:  # released (the cron gave up on it) before the work reported back: charge afresh
         charged = _settle_late(usage=usage, actual=actual, now=now)
+    else:
+        charged = _settle_held(usage=usage, actual=actual, now=now)
     usage.credits_used = charged
     for field, value in outcome.items():
         setattr(usage, field, value)
     usage.save(update_fields=SETTLED_FIELDS)
+    if late:  # its day may be rolled up already
+        rollup_settled_late(usage=usage, before=was)
     return usage
 
 

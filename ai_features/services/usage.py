@@ -1,16 +1,22 @@
 """Reading usage: the transaction log's filters, and the summary per feature or per user.
 
-What a call cost us (`cost_to_us`) is ours, not the shop's: nothing here answers with it."""
+What a call cost us (`cost_to_us`) is ours, not the shop's: nothing here answers with it.
+
+The summaries read the daily rollup (`services.rollup`) for the closed days wholly inside the
+period, and the raw rows for the rest (today, days not closed yet, and the parts of days a
+period cuts), so they cost the same whatever the history's length, and say the same as the raw
+rows alone would."""
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Business
-from ai_features.models import AITransaction
+from ai_features.models import AITransaction, UsageDaily
 from ai_features.services.money import ZERO
+from ai_features.services.rollup import day_start, rolled_through
 
 Status = AITransaction.UsageStatus
 
@@ -69,10 +75,77 @@ def transactions_filter(
 
 # For each `by`: the answer's key for its rows, what a row is grouped by, and their order.
 SUMMARY_GROUPS = {
-    "feature": ("features", ["feature"], ["feature"]),
+    "feature": ("features", ["feature"], lambda row: row["feature"]),
     # A deleted user's calls stay, as one row without a user, after the others.
-    "user": ("users", ["user_id", "user__username"], [F("user__username").asc(nulls_last=True)]),
+    "user": (
+        "users",
+        ["user_id", "user__username"],
+        lambda row: (row["user__username"] is None, row["user__username"] or "", row["user_id"]),
+    ),
 }
+
+
+def _period_split(*, business: Business, start, end) -> tuple[tuple[date, date] | None, Q | None]:
+    """The closed days wholly inside the period (first, last), read from the rollup; and the
+    rest of it as a filter on the raw rows' timestamps (None: nothing left)."""
+    since = None if start is None else _start_of(start)
+    until = None if end is None else _end_of(end)
+    through = rolled_through(business_id=business.pk)
+    whole = Q()
+    if since is not None:
+        whole &= Q(timestamp__gte=since)
+    if until is not None:
+        whole &= Q(timestamp__lt=until)
+    if through is None:
+        return None, whole
+    first = date.min if since is None else timezone.localdate(since)
+    if since is not None and day_start(first) != since:
+        first += timedelta(days=1)  # the period starts mid-day: that day is read raw
+    last = through if until is None else min(through, timezone.localdate(until) - timedelta(1))
+    if first > last:
+        return None, whole
+    rest = []
+    if since is not None and since < day_start(first):
+        rest.append(Q(timestamp__gte=since, timestamp__lt=day_start(first)))
+    after = day_start(last + timedelta(days=1))
+    if until is None:
+        rest.append(Q(timestamp__gte=after))
+    elif after < until:
+        rest.append(Q(timestamp__gte=after, timestamp__lt=until))
+    raw = None
+    for part in rest:
+        raw = part if raw is None else raw | part
+    return (first, last), raw
+
+
+RAW_SUMS = {
+    "requests": Count("id"),
+    "successes": Count("id", filter=Q(success=True, status=Status.COMPLETED)),
+    "credits_used": Sum("credits_used"),
+    "tokens_used": Sum("tokens_used"),
+}
+ROLLED_SUMS = {name: Sum(name) for name in RAW_SUMS}
+SUMMED = {"requests": 0, "successes": 0, "credits_used": ZERO, "tokens_used": 0}
+
+
+def _grouped(*, business: Business, start, end, group: list[str]) -> dict[tuple, dict]:
+    """The period's sums per `group` (field names of both the rollup and the raw rows)."""
+    days, raw = _period_split(business=business, start=start, end=end)
+    parts = []
+    if days is not None:
+        rolled = UsageDaily.objects.filter(business=business, day__gte=days[0], day__lte=days[1])
+        parts.append(rolled.values(*group).annotate(**ROLLED_SUMS).order_by())
+    if raw is not None:
+        calls = AITransaction.objects.filter(business=business).filter(raw)
+        parts.append(calls.values(*group).annotate(**RAW_SUMS).order_by())
+    found: dict[tuple, dict] = {}
+    for rows in parts:
+        for row in rows:
+            key = tuple(row[name] for name in group)
+            into = found.setdefault(key, {**dict(zip(group, key, strict=True)), **SUMMED})
+            for name in SUMMED:
+                into[name] += row[name] or SUMMED[name]
+    return found
 
 
 def usage_summary(
@@ -85,27 +158,12 @@ def usage_summary(
     """Per feature (or per user, `by="user"`): requests, successes, credits used and tokens;
     plus the totals."""
     rows_key, group, order = SUMMARY_GROUPS[by]
-    rows = (
-        transactions_filter(business=business, start=start, end=end)
-        .order_by()
-        .values(*group)
-        .annotate(
-            requests=Count("id"),
-            successes=Count("id", filter=Q(success=True, status=Status.COMPLETED)),
-            credits_used=Sum("credits_used"),
-            tokens_used=Sum("tokens_used"),
-        )
-        .order_by(*order)
+    found = sorted(
+        _grouped(business=business, start=start, end=end, group=group).values(), key=order
     )
-    found = [_summary_row(row) for row in rows]
+    found = [_summary_row(row) for row in found]
     totals = {
-        key: sum((row[key] for row in found), start_value)
-        for key, start_value in (
-            ("requests", 0),
-            ("successes", 0),
-            ("credits_used", ZERO),
-            ("tokens_used", 0),
-        )
+        key: sum((row[key] for row in found), start_value) for key, start_value in SUMMED.items()
     }
     return {"start": start, "end": end, rows_key: found, "totals": totals}
 
@@ -132,14 +190,10 @@ def usage_daily(*, business: Business, start: date | None = None, end: date | No
         end = min(end, _shifted(start, span)) if start else end
     if start is None:
         start = _shifted(end, -span)
-    rows = (
-        transactions_filter(business=business, start=start, end=end)
-        .order_by()
-        .annotate(day=TruncDate("timestamp", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(credits=Sum("credits_used"), requests=Count("id"))
-    )
-    by_day = {row["day"]: row for row in rows}
+    by_day = {
+        day: {"credits": sums["credits_used"], "requests": sums["requests"]}
+        for (day,), sums in _daily(business=business, start=start, end=end).items()
+    }
     days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
     return [
         {
@@ -149,6 +203,22 @@ def usage_daily(*, business: Business, start: date | None = None, end: date | No
         }
         for day in days
     ]
+
+
+def _daily(*, business: Business, start: date, end: date) -> dict[tuple, dict]:
+    """Per day of [start, end]: the rollup's sums for closed days, the raw rows' for the rest."""
+    days, raw = _period_split(business=business, start=start, end=end)
+    found: dict[tuple, dict] = {}
+    if days is not None:
+        rolled = UsageDaily.objects.filter(business=business, day__gte=days[0], day__lte=days[1])
+        for row in rolled.values("day").annotate(**ROLLED_SUMS).order_by():
+            found[(row["day"],)] = row
+    if raw is not None:
+        calls = AITransaction.objects.filter(business=business).filter(raw)
+        local_day = TruncDate("timestamp", tzinfo=timezone.get_current_timezone())
+        for row in calls.annotate(day=local_day).values("day").annotate(**RAW_SUMS).order_by():
+            found[(row["day"],)] = row  # whole days: no day is in both parts
+    return found
 
 
 def _shifted(day: date, by: timedelta) -> date:

@@ -25,6 +25,8 @@ from ai_features.models import (
     PurchaseDispute,
     PurchaseIdempotencyKey,
     PurchaseRefund,
+    UsageDaily,
+    UsageRollupState,
     WebhookEvent,
 )
 from ai_features.services.billing import feature_price
@@ -45,6 +47,8 @@ READ_ONLY = [
     PurchaseIdempotencyKey,
     FeatureIdempotencyKey,
     InvalidWebhookCount,
+    UsageDaily,
+    UsageRollupState,
 ]
 
 
@@ -115,6 +119,10 @@ def world(db):
         fingerprint="f" * 64,
         answer={"result": {"summary": "Kofi's customer buys rice"}},
     )
+    rolled = UsageDaily.objects.create(
+        business=kofi, day=timezone.localdate(), feature="product_description", requests=1
+    )
+    rolled_state = UsageRollupState.objects.create(business=kofi, through=timezone.localdate())
     invalid_count = InvalidWebhookCount.objects.create(
         remote_addr="203.0.113.9", minute=timezone.now(), received=75, dropped=15
     )
@@ -134,6 +142,8 @@ def world(db):
         "claim": claim,
         "dispute": dispute,
         "key": key,
+        "rolled": rolled,
+        "rolled_state": rolled_state,
     }
 
 
@@ -166,6 +176,8 @@ SEARCHES = [
     (PurchaseIdempotencyKey, "idem-key", lambda w: {w["key"]}),
     (FeatureIdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
     (InvalidWebhookCount, "203.0.113.9", lambda w: {w["invalid_count"]}),
+    (UsageDaily, "Kofi", lambda w: {w["rolled"]}),
+    (UsageRollupState, "Kofi", lambda w: {w["rolled_state"]}),
 ]
 
 

@@ -123,7 +123,7 @@ def indexes(table: str) -> set[str]:
 
 
 SLIM_USAGE = {
-    "transaction_recent",
+    "transaction_keyset",  # since 0018; it replaced transaction_recent (business, -timestamp)
     "transaction_feature",
     "transaction_status",
     "ai_features_aitransaction_timestamp_6409d714",

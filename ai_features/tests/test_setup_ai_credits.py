@@ -1,13 +1,16 @@
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from ai_features.models import (
     AICreditPurchase,
     AIFeaturePrice,
+    AITransaction,
     BusinessAICredits,
     CreditLedgerEntry,
     CreditPackage,
@@ -25,6 +28,7 @@ from ai_features.services.alerts import alert_raise
 from ai_features.services.billing import credits_charge, credits_reserve
 from ai_features.services.grants import credits_grant
 from ai_features.services.reset import reset_models
+from ai_features.services.rollup import usage_rollup_build
 from conftest import charge_success_body, ledger_sum, make_business, make_purchase, stored_balance
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +191,9 @@ def _seed_every_model():
         usage=hold,
     )
     alert_raise(business_id=shop.pk, alert_type="low_balance", balance=Decimal("1"))
+    calls = AITransaction.objects.filter(business=shop).exclude(status="pending")
+    calls.update(timestamp=timezone.now() - timedelta(days=1))
+    usage_rollup_build()  # the daily rollup and how far it goes
     PurchaseIdempotencyKey.objects.create(user=owner, key="k-1", fingerprint="f", purchase=paid)
     webhook_receive(
         gateway="paystack",
