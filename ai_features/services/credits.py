@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Business
@@ -262,6 +262,32 @@ def balance_get(*, business: Business) -> dict:
         .first()
     )
     return balance_shown(row=row)
+
+
+def businesses_with_balances(businesses: QuerySet[Business]) -> QuerySet[Business]:
+    """`businesses` with the row `balance_get` would show for each, in the same one query
+    (`shown_balance`, `shown_expires_at`, `shown_is_active`; None: it never had credits);
+    `balance_shown(row=business_balance_row(business))` then answers as `balance_get` does."""
+    shown = BusinessAICredits.objects.filter(business=OuterRef("pk")).order_by(
+        "-is_active", F("expires_at").desc(nulls_last=True), "-id"
+    )
+    return businesses.annotate(
+        shown_balance=Subquery(shown.values("balance")[:1]),
+        shown_expires_at=Subquery(shown.values("expires_at")[:1]),
+        shown_is_active=Subquery(shown.values("is_active")[:1]),
+    )
+
+
+def business_balance_row(business: Business) -> BusinessAICredits | None:
+    """The balance row of a business from `businesses_with_balances`, unsaved, or None."""
+    if business.shown_is_active is None:
+        return None
+    return BusinessAICredits(
+        business=business,
+        balance=business.shown_balance,
+        expires_at=business.shown_expires_at,
+        is_active=business.shown_is_active,
+    )
 
 
 def balance_shown(*, row: BusinessAICredits | None) -> dict:

@@ -82,6 +82,24 @@ def test_list_businesses_shows_balance_expiry_and_active_flag():
     assert "0.00" in new_line and " - " in new_line and new_line.rstrip().endswith("no")
 
 
+def test_list_businesses_is_one_query_however_many_businesses(django_assert_num_queries):
+    """Regression: it read each business's balance with a query of its own (1 + N)."""
+    for number in range(5):
+        shop = make_business(name=f"Shop {number}")
+        credits_grant(business=shop, credits=number + 1, package="test")
+    expired = make_business(name="Expired Shop")
+    credits_grant(business=expired, credits=3, package="test")
+    BusinessAICredits.objects.filter(business=expired).update(is_active=False, balance=0)
+
+    with django_assert_num_queries(1):
+        lines = run("--list-businesses").splitlines()
+
+    expired_line = next(line for line in lines if "Expired Shop" in line)
+    assert "0.00" in expired_line and " - " not in expired_line  # its past expiry date
+    assert expired_line.rstrip().endswith("no")
+    assert "5.00" in next(line for line in lines if "Shop 4" in line)
+
+
 @pytest.mark.parametrize(
     ("flag", "package", "total"),
     [

@@ -5,7 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Business
 from ai_features.management.tables import format_table
 from ai_features.models import CreditPackage
-from ai_features.services.credits import balance_get
+from ai_features.services.credits import (
+    balance_get,
+    balance_shown,
+    business_balance_row,
+    businesses_with_balances,
+)
 from ai_features.services.grants import credits_grant
 from ai_features.services.reset import ai_data_reset, reset_models
 
@@ -91,8 +96,9 @@ class Command(BaseCommand):
 
     def _list(self, businesses):
         rows = []
-        for business in businesses:
-            balance = balance_get(business=business)
+        # One query for every business and its balance, however many there are.
+        for business in businesses_with_balances(businesses):
+            balance = balance_shown(row=business_balance_row(business))
             rows.append(
                 [
                     business.pk,
