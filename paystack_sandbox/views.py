@@ -1,6 +1,5 @@
 """Thin views: Paystack's JSON API (bearer key) and the browser's one-time checkout page."""
 
-import json
 from functools import wraps
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from paystack_sandbox.services import SandboxError
 from paystack_sandbox.stripe_models import StripeSandboxCharge
 from paystack_sandbox.stripe_shapes import amount_display as stripe_amount
 from paystack_sandbox.stripe_shapes import amount_parse
+from pos.jsonsafe import json_loads
 
 
 def sandbox_enabled() -> bool:
@@ -55,7 +55,7 @@ def paystack_api(*methods: str):
 
 def _json_body(request):
     try:
-        return json.loads(request.body or b"null")
+        return json_loads(request.body or b"null")  # too deep: a ValueError
     except ValueError as exc:
         raise SandboxError(
             "Request body is not valid JSON", type="validation_error", code="invalid_params"
@@ -277,6 +277,6 @@ def openai_chat_completions(request):
 
 def _json_or_none(request):
     try:
-        return json.loads(request.body or b"null")
+        return json_loads(request.body or b"null")  # too deep: a ValueError
     except ValueError:
         return None

@@ -181,7 +181,11 @@ def test_initialize_rejects_invalid_params(paystack_client, overrides):
     assert SandboxTransaction.objects.count() == 0
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"", b'"text"'])
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json", b"[1, 2]", b"", b'"text"', b"[" * 100_000 + b"]" * 100_000],
+    ids=["not-json", "a-list", "empty", "a-string", "nested-too-deeply"],
+)
 def test_initialize_rejects_a_body_that_is_not_a_json_object(paystack_client, raw):
     response = post_json(paystack_client, f"{API}/transaction/initialize", raw)
 
