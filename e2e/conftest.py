@@ -106,7 +106,7 @@ def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: its event loop must not outlive the e2e tests
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         reason = "needs Debian's Chromium at /usr/bin/chromium (.ci/run installs it with apt)"
