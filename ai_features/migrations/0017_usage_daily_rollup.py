@@ -58,6 +58,7 @@ class Migration(migrations.Migration):
             model_name="usagedaily",
             name="business",
             field=models.ForeignKey(
+                db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="+",
                 to="accounts.business",

@@ -9,6 +9,7 @@ rows alone would."""
 
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -79,7 +80,7 @@ SUMMARY_GROUPS = {
     # A deleted user's calls stay, as one row without a user, after the others.
     "user": (
         "users",
-        ["user_id", "user__username"],
+        ["user_id"],  # the usernames are read after, for the few users there are
         lambda row: (row["user__username"] is None, row["user__username"] or "", row["user_id"]),
     ),
 }
@@ -158,10 +159,13 @@ def usage_summary(
     """Per feature (or per user, `by="user"`): requests, successes, credits used and tokens;
     plus the totals."""
     rows_key, group, order = SUMMARY_GROUPS[by]
-    found = sorted(
-        _grouped(business=business, start=start, end=end, group=group).values(), key=order
-    )
-    found = [_summary_row(row) for row in found]
+    grouped = list(_grouped(business=business, start=start, end=end, group=group).values())
+    if by == "user":  # totalled per user first: no join over the rows for the usernames
+        ids = [row["user_id"] for row in grouped if row["user_id"] is not None]
+        names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+        for row in grouped:
+            row["user__username"] = names.get(row["user_id"])
+    found = [_summary_row(row) for row in sorted(grouped, key=order)]
     totals = {
         key: sum((row[key] for row in found), start_value) for key, start_value in SUMMED.items()
     }
