@@ -215,8 +215,8 @@ class PaystackStandIn:
 
     def verify(self, reference, *, status="success", amount=None, currency="GHS", **extra):
         """A verify answer built on the real GHS mobile-money success payload."""
+        from ai_features.credits.money import to_minor_units
         from ai_features.models import AICreditPurchase
-        from ai_features.services.money import to_minor_units
 
         if amount is None:
             total = AICreditPurchase.objects.get(payment_reference=reference).total_amount
@@ -333,7 +333,7 @@ def catalogue(db):
 @pytest.fixture(autouse=True)
 def _fresh_feature_prices():
     """Feature prices are cached per process; no test may see another test's prices."""
-    from ai_features.services.billing import feature_prices_forget
+    from ai_features.credits.billing import feature_prices_forget
 
     feature_prices_forget()
     yield
@@ -420,7 +420,7 @@ def llm(settings, monkeypatch):
 
 def grant_credits(business, amount) -> None:
     """Top a business up through the real grant path (ledger entry included)."""
-    from ai_features.services.credits import credits_add
+    from ai_features.credits.credits import credits_add
 
     credits_add(business=business, amount=Decimal(str(amount)), kind="grant")
 
@@ -431,7 +431,7 @@ def deduct_credits(business, amount, kind="usage"):
     from django.db import transaction
     from django.utils import timezone
 
-    from ai_features.services.credits import credits_amount_checked, debit_locked, spendable_locked
+    from ai_features.credits.credits import credits_amount_checked, debit_locked, spendable_locked
 
     amount = credits_amount_checked(amount)
     with transaction.atomic():
@@ -469,7 +469,7 @@ class StripeStandIn:
 
     def session(self, purchase, **changes) -> dict:
         """The published Checkout Session, re-aimed at one of our purchases."""
-        from ai_features.services.money import to_minor_units
+        from ai_features.credits.money import to_minor_units
 
         body = stripe_json("checkout_session.created.json")
         body.update(
@@ -591,7 +591,7 @@ def stripe_event(event_type: str, data_object: dict, event_id: str | None = None
 def session_event(purchase, event_type="checkout.session.completed", event_id=None, **changes):
     """A checkout.session.* event as Stripe sends it (the published completed, paid one),
     re-aimed at one of our purchases."""
-    from ai_features.services.money import to_minor_units
+    from ai_features.credits.money import to_minor_units
 
     session = stripe_json("event.checkout.session.completed.json")["data"]["object"]
     session.update(
@@ -610,7 +610,7 @@ def session_event(purchase, event_type="checkout.session.completed", event_id=No
 
 def charge_refunded_event(purchase, amount_refunded, event_id=None, **changes):
     """`charge.refunded` with the current Charge shape (charge.json), re-aimed at a purchase."""
-    from ai_features.services.money import to_minor_units
+    from ai_features.credits.money import to_minor_units
 
     charge = stripe_json("charge.json")
     amount = to_minor_units(purchase.total_amount)

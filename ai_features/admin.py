@@ -18,6 +18,9 @@ from django.template.response import TemplateResponse
 
 from accounts.admin import BusinessAdmin
 from accounts.models import Business
+from ai_features.credits.billing import feature_prices_forget
+from ai_features.credits.grants import credits_grant
+from ai_features.credits.money import CENT
 from ai_features.fields import MoneyFormField
 from ai_features.models import (
     AICreditPurchase,
@@ -40,9 +43,6 @@ from ai_features.models import (
 from ai_features.payments.errors import GatewayError
 from ai_features.payments.fulfilment import Outcome
 from ai_features.payments.reconciliation import is_recheckable, purchase_reconcile
-from ai_features.services.billing import feature_prices_forget
-from ai_features.services.grants import credits_grant
-from ai_features.services.money import CENT
 from pos.errors import DomainError
 
 Status = AICreditPurchase.PaymentStatus

@@ -1,5 +1,5 @@
 """Input fields for money, quantities and dates (DRF's, and a form field for the admin): their
-own, with the one strict reading of each (ai_features.services.money and .dates) in place of
+own, with the one strict reading of each (ai_features.credits.money and .dates) in place of
 their loose one. DRF's DecimalField reads `"1_000"` as 1000 and a JSON number through float;
 its DateField with `%Y-%m-%d` reads `2026-1-1`."""
 
@@ -8,8 +8,8 @@ import datetime
 from django import forms
 from rest_framework import serializers
 
-from ai_features.services.dates import date_parse
-from ai_features.services.money import MONEY_DIGITS, MONEY_PLACES, decimal_parse, money_parse
+from ai_features.credits.dates import date_parse
+from ai_features.credits.money import MONEY_DIGITS, MONEY_PLACES, decimal_parse, money_parse
 
 
 class StrictDecimalField(serializers.DecimalField):

@@ -4,9 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ai_features.credits.dates import date_parse, datetime_parse
+from ai_features.credits.usage import DAILY_MAX_DAYS, period_is_backwards
 from ai_features.fields import StrictDateField
-from ai_features.services.dates import date_parse, datetime_parse
-from ai_features.services.usage import DAILY_MAX_DAYS, period_is_backwards
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 

@@ -6,6 +6,11 @@ from rest_framework.response import Response
 
 from accounts.services import business_for_request
 from ai_features import openapi
+from ai_features.credits.alerts import alert_acknowledge as alert_acknowledge_service
+from ai_features.credits.alerts import alerts_list
+from ai_features.credits.credits import balance_get
+from ai_features.credits.ledger import ledger_entries
+from ai_features.credits.usage import transactions_filter, usage_daily, usage_summary
 from ai_features.serializers import (
     AlertFilterSerializer,
     AlertOutputSerializer,
@@ -19,11 +24,6 @@ from ai_features.serializers import (
     UsageSummaryFilterSerializer,
     UsageSummaryOutputSerializer,
 )
-from ai_features.services.alerts import alert_acknowledge as alert_acknowledge_service
-from ai_features.services.alerts import alerts_list
-from ai_features.services.credits import balance_get
-from ai_features.services.ledger import ledger_entries
-from ai_features.services.usage import transactions_filter, usage_daily, usage_summary
 from pos.pagination import paginated
 
 

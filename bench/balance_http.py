@@ -62,7 +62,7 @@ def recreate_database() -> None:
 SEED = """
 from rest_framework.authtoken.models import Token
 from accounts.services import business_register
-from ai_features.services.credits import credits_add
+from ai_features.credits.credits import credits_add
 token, business = business_register(username="bench", email="bench@example.com",
     password="bench-Pass-1234", business_name="Bench shop")
 credits_add(business=business, amount="1000000", kind="grant")

@@ -44,8 +44,8 @@ def seed(count: int) -> list[int]:
     from django.utils import timezone
 
     from accounts.models import Business
+    from ai_features.credits.credits import credits_expiry_for
     from ai_features.models import BusinessAICredits, CreditLedgerEntry
-    from ai_features.services.credits import credits_expiry_for
 
     users = get_user_model().objects.bulk_create(
         get_user_model()(username=f"bench{i}", email=f"bench{i}@example.com") for i in range(count)
@@ -75,7 +75,7 @@ def seed(count: int) -> list[int]:
 
 def django_charge(business_id: int, _state) -> None:
     from accounts.models import Business
-    from ai_features.services.billing import credits_charge
+    from ai_features.credits.billing import credits_charge
 
     # A feature already holds its request's Business; building one from the id costs no query.
     credits_charge(business=Business(pk=business_id), user=None, feature="product_description")
@@ -156,7 +156,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from ai_features.services.ledger import ledger_mismatches
+    from ai_features.credits.ledger import ledger_mismatches
 
     call_command("migrate", verbosity=0)
     ids = seed(args.businesses)

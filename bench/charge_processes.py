@@ -131,7 +131,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from ai_features.services.ledger import ledger_mismatches
+    from ai_features.credits.ledger import ledger_mismatches
 
     call_command("migrate", verbosity=0)
     ids = base.seed(args.businesses)

@@ -121,7 +121,7 @@ SEED = f"""
 import secrets
 from decimal import Decimal
 from accounts.services import business_register
-from ai_features.services.grants import credits_grant
+from ai_features.credits.grants import credits_grant
 token, business = business_register(
     username="bench", email="bench@example.com", password=secrets.token_urlsafe(),
     business_name="Bench shop",

@@ -19,7 +19,7 @@ class JSONDecimal(Decimal):
 
 class ExponentDecimal(Decimal):
     """A JSON number written with an exponent (`1e1`, `1.0e1`, `100E-2`). Its value is exact, but
-    money refuses it (ai_features.services.money): money is written as plain digits."""
+    money refuses it (ai_features.credits.money): money is written as plain digits."""
 
 
 def json_number(text: str) -> Decimal:

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Business, BusinessMembership
+from ai_features.credits.grants import credits_grant
 from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
-from ai_features.services.grants import credits_grant
 from conftest import ledger_sum, make_business, make_user, stored_balance
 
 pytestmark = pytest.mark.django_db

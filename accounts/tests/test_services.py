@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import BusinessMembership
-from ai_features.services.grants import credits_grant
+from ai_features.credits.grants import credits_grant
 from conftest import make_business, make_user, token_client
 
 pytestmark = pytest.mark.django_db

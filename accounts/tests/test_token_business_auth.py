@@ -4,7 +4,7 @@ and membership), and every answer of section 6 (X-Business-ID, 400/403/404) as b
 import pytest
 
 from accounts.models import BusinessMembership
-from ai_features.services.credits import credits_add
+from ai_features.credits.credits import credits_add
 from conftest import make_business, make_user, token_client
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,9 @@ from types import ModuleType
 from django.conf import settings
 
 from accounts.models import Business
+from ai_features.credits.billing import credits_release, credits_reserve, credits_settle
+from ai_features.credits.billing import feature_price as feature_price_get
+from ai_features.credits.credits import balance_get, balance_shown
 from ai_features.errors import (
     CreditsExpired,
     FeatureDisabled,
@@ -20,9 +23,6 @@ from ai_features.errors import (
 from ai_features.features import customer_insight, idempotency, product_description
 from ai_features.features.provider import Completion, UnusableAnswer, provider_client
 from ai_features.models import AIFeaturePrice, AITransaction
-from ai_features.services.billing import credits_release, credits_reserve, credits_settle
-from ai_features.services.billing import feature_price as feature_price_get
-from ai_features.services.credits import balance_get, balance_shown
 from pos.errors import DomainError
 
 logger = logging.getLogger(__name__)

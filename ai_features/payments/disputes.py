@@ -14,12 +14,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from ai_features.credits import alerts
+from ai_features.credits.clawbacks import credits_claim_cancel
+from ai_features.credits.credits import balance_get
+from ai_features.credits.locks import lock_purchase
 from ai_features.models import AICreditPurchase, CreditClawback, PurchaseDispute
 from ai_features.payments.refunds import purchase_claim
-from ai_features.services import alerts
-from ai_features.services.clawbacks import credits_claim_cancel
-from ai_features.services.credits import balance_get
-from ai_features.services.locks import lock_purchase
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Business
+from ai_features.credits.credits import balance_get, credits_add
+from ai_features.credits.locks import lock_purchase
+from ai_features.credits.money import ZERO, to_minor_units
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
 from ai_features.payments.gateways import Verdict, VerdictStatus, gateway_for
 from ai_features.payments.refunds import refunded_share
-from ai_features.services.credits import balance_get, credits_add
-from ai_features.services.locks import lock_purchase
-from ai_features.services.money import ZERO, to_minor_units
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from ai_features.credits.money import CENT, ZERO
 from ai_features.models import CreditPackage
 from ai_features.payments.errors import InvalidCustomAmount, NotSoldThroughStripe, UnknownPackage
-from ai_features.services.money import CENT, ZERO
 
 CUSTOM = "custom"
 CUSTOM_MIN = Decimal("10.00")

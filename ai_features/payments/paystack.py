@@ -11,10 +11,10 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
+from ai_features.credits.money import minor_units_parse, to_minor_units
 from ai_features.models import AICreditPurchase
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
-from ai_features.services.money import minor_units_parse, to_minor_units
 from pos.jsonsafe import json_loads
 
 logger = logging.getLogger(__name__)

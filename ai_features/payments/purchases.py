@@ -10,6 +10,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 
 from accounts.models import Business
+from ai_features.credits.money import ZERO
 from ai_features.models import MONEY, AICreditPurchase, CreditClawback
 from ai_features.payments import idempotency
 from ai_features.payments.errors import (
@@ -19,7 +20,6 @@ from ai_features.payments.errors import (
 )
 from ai_features.payments.gateways import gateway_for
 from ai_features.payments.packages import Quote, purchase_quote
-from ai_features.services.money import ZERO
 
 logger = logging.getLogger(__name__)
 Gateway = AICreditPurchase.Gateway

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from ai_features.credits.locks import lock_purchase
 from ai_features.models import AICreditPurchase
 from ai_features.payments.fulfilment import Outcome, Settlement, purchase_fulfil
 from ai_features.payments.gateways import VerdictStatus, gateway_for
-from ai_features.services.locks import lock_purchase
 
 Status = AICreditPurchase.PaymentStatus
 # A checkout still unpaid this long after it started is failed: no gateway keeps one open longer

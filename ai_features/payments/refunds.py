@@ -1,5 +1,5 @@
 """Applying refunds, from either gateway: the refunded share of a purchase's credits is claimed
-back (design section 7, rule 5; `services.clawbacks`)."""
+back (design section 7, rule 5; `credits.clawbacks`)."""
 
 import hashlib
 import json
@@ -9,10 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from ai_features.credits.clawbacks import credits_claim
+from ai_features.credits.locks import lock_purchase
+from ai_features.credits.money import CENT, ZERO, from_minor_units
 from ai_features.models import AICreditPurchase, CreditClawback, PurchaseDispute, PurchaseRefund
-from ai_features.services.clawbacks import credits_claim
-from ai_features.services.locks import lock_purchase
-from ai_features.services.money import CENT, ZERO, from_minor_units
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

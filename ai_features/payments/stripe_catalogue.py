@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from ai_features.credits.money import money_parse, to_minor_units
 from ai_features.models import CreditPackage
 from ai_features.payments.stripe_gateway import StripeError, StripeNotFound, StripeService
-from ai_features.services.money import money_parse, to_minor_units
 
 LOOKUP_KEY_PREFIX = "ai_credits_"
 # Stripe's largest amount for one charge in a two-decimal currency: 99,999,999 cents.

@@ -9,11 +9,11 @@ import requests
 import stripe
 from django.conf import settings
 
+from ai_features.credits.money import minor_units_parse, to_minor_units
 from ai_features.models import AICreditPurchase, CreditPackage
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
 from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
 from ai_features.payments.paystack import json_loads_finite
-from ai_features.services.money import minor_units_parse, to_minor_units
 from pos.jsonsafe import json_loads
 from pos.logsafe import loggable
 

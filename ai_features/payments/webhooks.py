@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from ai_features.credits.money import from_minor_units, minor_units_parse
 from ai_features.models import AICreditPurchase, InvalidWebhookCount, WebhookEvent
 from ai_features.payments.disputes import (
     DisputeReport,
@@ -22,7 +23,6 @@ from ai_features.payments.gateways import gateway_for
 from ai_features.payments.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply, purchase_refunded_total_apply
 from ai_features.payments.stripe_gateway import session_verdict
-from ai_features.services.money import from_minor_units, minor_units_parse
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

@@ -6,11 +6,14 @@ from django.contrib import admin as django_admin
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.db.models import Model as DjangoModel
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from ai_features import models
+from ai_features.credits.billing import feature_price
+from ai_features.credits.grants import credits_grant
 from ai_features.models import (
     AICreditPurchase,
     AIFeaturePrice,
@@ -29,8 +32,6 @@ from ai_features.models import (
     UsageRollupState,
     WebhookEvent,
 )
-from ai_features.services.billing import feature_price
-from ai_features.services.grants import credits_grant
 from conftest import ledger_sum, make_business, make_purchase, make_user, stored_balance
 
 pytestmark = pytest.mark.django_db
@@ -519,7 +520,7 @@ def test_the_models_module_is_fully_covered_by_this_test_file():
         obj
         for obj in vars(models).values()
         if isinstance(obj, type)
-        and issubclass(obj, models.models.Model)
+        and issubclass(obj, DjangoModel)
         and obj._meta.app_label == "ai_features"
         and not obj._meta.abstract
     }

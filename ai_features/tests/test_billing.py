@@ -7,6 +7,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from ai_features.credits.billing import (
+    credits_charge,
+    credits_hold,
+    credits_release,
+    credits_reserve,
+    credits_settle,
+)
+from ai_features.credits.credits import credits_add
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount, UnknownFeature
 from ai_features.models import (
     AIFeaturePrice,
@@ -15,14 +23,6 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
 )
-from ai_features.services.billing import (
-    credits_charge,
-    credits_hold,
-    credits_release,
-    credits_reserve,
-    credits_settle,
-)
-from ai_features.services.credits import credits_add
 from conftest import ledger_sum, stored_balance
 
 pytestmark = pytest.mark.django_db
@@ -387,7 +387,7 @@ def test_a_settle_that_fails_inside_the_context_manager_releases_the_hold(
     def broken_settle(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr("ai_features.services.billing.credits_settle", broken_settle)
+    monkeypatch.setattr("ai_features.credits.billing.credits_settle", broken_settle)
 
     with (
         pytest.raises(RuntimeError),
@@ -457,7 +457,7 @@ def test_a_failing_alert_email_never_breaks_the_charge(
     def smtp_down(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr("ai_features.services.alerts.send_mail", smtp_down)
+    monkeypatch.setattr("ai_features.credits.alerts.send_mail", smtp_down)
 
     with django_capture_on_commit_callbacks(execute=True):
         credits_charge(business=funded, user=user, feature="customer_insight", credits="15")

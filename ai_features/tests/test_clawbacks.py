@@ -10,6 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from ai_features.credits.billing import credits_release, credits_reserve, credits_settle
+from ai_features.credits.clawbacks import credits_claim, credits_claim_cancel
+from ai_features.credits.credits import credits_add, credits_expire
+from ai_features.credits.ledger import clawback_mismatches, ledger_mismatches
 from ai_features.errors import InsufficientCredits
 from ai_features.models import (
     AICreditPurchase,
@@ -18,10 +22,6 @@ from ai_features.models import (
     CreditLedgerEntry,
 )
 from ai_features.payments.refunds import purchase_refund_apply
-from ai_features.services.billing import credits_release, credits_reserve, credits_settle
-from ai_features.services.clawbacks import credits_claim, credits_claim_cancel
-from ai_features.services.credits import credits_add, credits_expire
-from ai_features.services.ledger import clawback_mismatches, ledger_mismatches
 from conftest import ledger_sum, make_business, run_in_threads, stored_balance
 
 pytestmark = pytest.mark.usefixtures("catalogue")

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from ai_features.credits.billing import credits_charge
+from ai_features.credits.credits import credits_add
 from ai_features.errors import InsufficientCredits
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
-from ai_features.services.billing import credits_charge
-from ai_features.services.credits import credits_add
 from conftest import deduct_credits, ledger_sum, make_business, run_in_threads, stored_balance
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
-from ai_features.models import BusinessAICredits, CreditLedgerEntry
-from ai_features.services.credits import (
+from ai_features.credits.credits import (
     balance_get,
     credits_add,
     credits_expire,
     credits_expiry_for,
 )
+from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
+from ai_features.models import BusinessAICredits, CreditLedgerEntry
 from conftest import deduct_credits, ledger_sum, stored_balance
 
 pytestmark = pytest.mark.django_db

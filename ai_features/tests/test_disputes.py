@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from ai_features.credits.billing import credits_release, credits_reserve
+from ai_features.credits.ledger import clawback_mismatches, ledger_mismatches
+from ai_features.credits.money import to_minor_units
 from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry, PurchaseDispute
-from ai_features.services.billing import credits_release, credits_reserve
-from ai_features.services.ledger import clawback_mismatches, ledger_mismatches
-from ai_features.services.money import to_minor_units
 from ai_features.tests.test_refunds import credited_purchase, refund_event
 from conftest import (
     deliver_stripe,
@@ -134,7 +134,7 @@ def test_a_dispute_lost_keeps_the_credits_and_a_later_refund_takes_nothing_more(
     deliver_webhook(client, paystack_resolved(purchase, "merchant-accepted"))
     purchase.refresh_from_db()
     assert purchase.payment_status == "refunded" and stored_balance(business) == 0
-    from ai_features.services.grants import credits_grant
+    from ai_features.credits.grants import credits_grant
 
     credits_grant(business=business, credits=20, package="support")  # other credits
 

@@ -7,9 +7,9 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from ai_features.credits.billing import credits_reserve, credits_settle
+from ai_features.credits.credits import credits_add
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
-from ai_features.services.billing import credits_reserve, credits_settle
-from ai_features.services.credits import credits_add
 from conftest import ledger_sum, make_business, stored_balance
 
 pytestmark = pytest.mark.django_db

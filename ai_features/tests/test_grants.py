@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from ai_features.credits.credits import credits_expiry_for
+from ai_features.credits.grants import credits_grant
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
-from ai_features.services.credits import credits_expiry_for
-from ai_features.services.grants import credits_grant
 from conftest import stored_balance
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parent.parent
-CORE = sorted((APP / "services").glob("*.py"))
+CORE = sorted((APP / "credits").glob("*.py"))
 OUTSIDE_THE_CORE = ("ai_features.payments", "ai_features.features")
 
 

@@ -145,7 +145,7 @@ def _rows(sql):
 
 @pytest.mark.postgres
 def test_the_seeds_ops_queries_run_as_written():
-    from ai_features.services.grants import credits_grant
+    from ai_features.credits.grants import credits_grant
     from conftest import make_business, make_purchase
 
     rich, poor = make_business(name="Rich"), make_business(name="Poor")

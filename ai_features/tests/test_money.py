@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from ai_features.services.money import (
+from ai_features.credits.money import (
     MAX_MINOR_UNITS,
     decimal_parse,
     from_minor_units,

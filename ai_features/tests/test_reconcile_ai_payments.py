@@ -7,8 +7,8 @@ import requests
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from ai_features.credits.grants import credits_grant
 from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
-from ai_features.services.grants import credits_grant
 from conftest import make_business, make_purchase, stored_balance
 
 pytestmark = pytest.mark.django_db

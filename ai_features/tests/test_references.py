@@ -3,10 +3,10 @@ import time
 
 import pytest
 
+from ai_features.credits.grants import credits_grant
 from ai_features.models import AICreditPurchase, payment_reference_new
 from ai_features.payments.fulfilment import Outcome, purchase_verify
 from ai_features.payments.purchases import purchase_create
-from ai_features.services.grants import credits_grant
 from conftest import make_purchase
 
 
@@ -41,7 +41,7 @@ def test_an_uppercase_reference_issued_before_still_verifies(business, paystack)
 def test_a_reference_collision_draws_a_new_reference(business, monkeypatch):
     existing = credits_grant(business=business, credits=1, package="test")
     draws = iter([existing.payment_reference, "AI-CREDIT-2-0000BEEF"])
-    monkeypatch.setattr("ai_features.models.payment_reference_new", lambda: next(draws))
+    monkeypatch.setattr("ai_features.models.payments.payment_reference_new", lambda: next(draws))
 
     purchase = purchase_create(
         business=business,

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from ai_features.credits.money import to_minor_units
 from ai_features.models import CreditLedgerEntry, PurchaseRefund, WebhookEvent
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.paystack import paystack_verdict
-from ai_features.services.money import to_minor_units
 from conftest import (
     BAD_AMOUNTS,
     charge_success_body,

@@ -12,11 +12,11 @@ from django.core.management import call_command
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from ai_features.credits.billing import credits_release, credits_reserve, credits_settle
+from ai_features.credits.credits import credits_add
+from ai_features.credits.rollup import day_start, rolled_through, usage_rollup_build
+from ai_features.credits.usage import usage_daily, usage_summary
 from ai_features.models import AITransaction, UsageDaily, UsageRollupState
-from ai_features.services.billing import credits_release, credits_reserve, credits_settle
-from ai_features.services.credits import credits_add
-from ai_features.services.rollup import day_start, rolled_through, usage_rollup_build
-from ai_features.services.usage import usage_daily, usage_summary
 from conftest import make_business, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]

@@ -7,6 +7,11 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from ai_features.credits.alerts import alert_raise
+from ai_features.credits.billing import credits_charge, credits_reserve
+from ai_features.credits.grants import credits_grant
+from ai_features.credits.reset import reset_models
+from ai_features.credits.rollup import usage_rollup_build
 from ai_features.models import (
     AICreditPurchase,
     AIFeaturePrice,
@@ -24,11 +29,6 @@ from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply
 from ai_features.payments.webhooks import webhook_receive
-from ai_features.services.alerts import alert_raise
-from ai_features.services.billing import credits_charge, credits_reserve
-from ai_features.services.grants import credits_grant
-from ai_features.services.reset import reset_models
-from ai_features.services.rollup import usage_rollup_build
 from conftest import charge_success_body, ledger_sum, make_business, make_purchase, stored_balance
 
 pytestmark = pytest.mark.django_db

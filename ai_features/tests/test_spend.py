@@ -8,15 +8,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
-from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
-from ai_features.services.billing import (
+from ai_features.credits.billing import (
     credits_charge,
     credits_release,
     credits_reserve,
     credits_settle,
 )
-from ai_features.services.credits import credits_add, credits_spend
+from ai_features.credits.credits import credits_add, credits_spend
+from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
+from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from conftest import ledger_sum, make_business, run_in_threads, stored_balance
 
 
@@ -237,7 +237,7 @@ def test_a_failing_settle_leaves_the_callers_transaction_usable(funded, user):
     caller's transaction, so releasing the hold failed too and hid the first error."""
     from django.db import DataError, transaction
 
-    from ai_features.services.billing import credits_hold
+    from ai_features.credits.billing import credits_hold
 
     with (
         transaction.atomic(),

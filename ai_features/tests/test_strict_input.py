@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from ai_features.credits.credits import credits_amount_checked
+from ai_features.credits.dates import date_parse, datetime_parse
 from ai_features.errors import InvalidAmount
 from ai_features.models import AICreditPurchase, AITransaction
 from ai_features.payments.stripe_catalogue import CatalogueError, price_settings_parse
-from ai_features.services.credits import credits_amount_checked
-from ai_features.services.dates import date_parse, datetime_parse
 from conftest import grant_credits, stored_balance
 
 PURCHASE = "/ai/api/credits/purchase/"

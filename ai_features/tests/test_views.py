@@ -5,9 +5,9 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ai_features.credits.credits import credits_add, credits_expire
+from ai_features.credits.grants import credits_grant
 from ai_features.models import BusinessAICredits, CreditPackage
-from ai_features.services.credits import credits_add, credits_expire
-from ai_features.services.grants import credits_grant
 from conftest import deduct_credits, make_business, make_purchase, make_user, token_client
 
 pytestmark = pytest.mark.django_db

@@ -12,6 +12,7 @@ import requests
 import responses
 from django.test import Client
 
+from ai_features.credits.money import to_minor_units
 from ai_features.models import AICreditPurchase, WebhookEvent
 from ai_features.payments.paystack import (
     PaystackAuthError,
@@ -19,7 +20,6 @@ from ai_features.payments.paystack import (
     PaystackRequestError,
     PaystackService,
 )
-from ai_features.services.money import to_minor_units
 from conftest import stored_balance
 from paystack_sandbox.models import SandboxTransaction
 from paystack_sandbox.tests.helpers import SECRET

@@ -26,10 +26,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from ai_features.credits.credits import credits_add
+from ai_features.credits.ledger import ledger_mismatches
+from ai_features.credits.money import to_minor_units
 from ai_features.models import CreditLedgerEntry, CreditPackage
-from ai_features.services.credits import credits_add
-from ai_features.services.ledger import ledger_mismatches
-from ai_features.services.money import to_minor_units
 from conftest import STRIPE_TEST_KEY, make_business, make_purchase, paystack_json, stripe_json
 from pos.wsgi import application
 

@@ -152,7 +152,7 @@ def test_a_cursor_we_did_not_give_out_is_refused(api, business, cursor):
 
 
 def test_the_ledger_walks_by_id(api, business):
-    from ai_features.services.credits import credits_add
+    from ai_features.credits.credits import credits_add
 
     for _ in range(7):
         credits_add(business=business, amount="1", kind="grant")

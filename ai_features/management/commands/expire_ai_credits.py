@@ -3,13 +3,13 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ai_features.features.idempotency import answers_purge
-from ai_features.payments.webhooks import invalid_deliveries_purge
-from ai_features.services.expiry import (
+from ai_features.credits.expiry import (
     credits_expire_due,
     expiring_soon_warn,
     holds_release_stale,
 )
+from ai_features.features.idempotency import answers_purge
+from ai_features.payments.webhooks import invalid_deliveries_purge
 
 
 class Command(BaseCommand):

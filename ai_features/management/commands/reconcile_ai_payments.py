@@ -3,14 +3,14 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ai_features.management.tables import format_table
-from ai_features.payments.errors import GatewayError
-from ai_features.payments.reconciliation import purchase_reconcile, purchases_to_recheck
-from ai_features.services.ledger import (
+from ai_features.credits.ledger import (
     clawback_mismatches,
     ledger_latest_mismatches,
     ledger_mismatches,
 )
+from ai_features.management.tables import format_table
+from ai_features.payments.errors import GatewayError
+from ai_features.payments.reconciliation import purchase_reconcile, purchases_to_recheck
 
 
 class Command(BaseCommand):

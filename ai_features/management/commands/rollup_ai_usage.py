@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from ai_features.services.rollup import usage_rollup_build
+from ai_features.credits.rollup import usage_rollup_build
 
 
 class Command(BaseCommand):

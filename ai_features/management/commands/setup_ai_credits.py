@@ -3,16 +3,16 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Business
-from ai_features.management.tables import format_table
-from ai_features.models import CreditPackage
-from ai_features.services.credits import (
+from ai_features.credits.credits import (
     balance_get,
     balance_shown,
     business_balance_row,
     businesses_with_balances,
 )
-from ai_features.services.grants import credits_grant
-from ai_features.services.reset import ai_data_reset, reset_models
+from ai_features.credits.grants import credits_grant
+from ai_features.credits.reset import ai_data_reset, reset_models
+from ai_features.management.tables import format_table
+from ai_features.models import CreditPackage
 
 TEST_GRANT = Decimal("50")
 RESET_WORD = "reset"

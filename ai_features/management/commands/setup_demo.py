@@ -8,6 +8,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Business
 from accounts.services import business_register
+from ai_features.credits.credits import balance_get
+from ai_features.credits.grants import credits_grant
 from ai_features.management.commands.setup_ai_credits import TEST_GRANT
 from ai_features.management.sandbox_stripe import (
     InProcessHTTP,
@@ -20,8 +22,6 @@ from ai_features.payments.stripe_catalogue import (
     stripe_prices_fill,
 )
 from ai_features.payments.stripe_gateway import StripeService
-from ai_features.services.credits import balance_get
-from ai_features.services.grants import credits_grant
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@example.com"

@@ -12,9 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Business
-from ai_features.errors import CreditsExpired, InvalidAmount, UnknownFeature
-from ai_features.models import AIFeaturePrice, AITransaction, BusinessAICredits, CreditLedgerEntry
-from ai_features.services.credits import (
+from ai_features.credits.credits import (
     HOLD_FIELDS,
     credits_amount_checked,
     credits_expire,
@@ -25,9 +23,11 @@ from ai_features.services.credits import (
     is_expired,
     reserve_shrink_locked,
 )
-from ai_features.services.locks import lock_balance, lock_balance_row, lock_usage
-from ai_features.services.money import ZERO
-from ai_features.services.rollup import rollup_fields, rollup_settled_late
+from ai_features.credits.locks import lock_balance, lock_balance_row, lock_usage
+from ai_features.credits.money import ZERO
+from ai_features.credits.rollup import rollup_fields, rollup_settled_late
+from ai_features.errors import CreditsExpired, InvalidAmount, UnknownFeature
+from ai_features.models import AIFeaturePrice, AITransaction, BusinessAICredits, CreditLedgerEntry
 
 Kind = CreditLedgerEntry.Kind
 Status = AITransaction.UsageStatus

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
+from ai_features.credits import alerts
+from ai_features.credits.billing import credits_release
+from ai_features.credits.credits import credits_expire
+from ai_features.credits.locks import lock_balance
 from ai_features.models import AITransaction, BusinessAICredits
-from ai_features.services import alerts
-from ai_features.services.billing import credits_release
-from ai_features.services.credits import credits_expire
-from ai_features.services.locks import lock_balance
 
 WARN_BEFORE = timedelta(days=7)
 

@@ -12,21 +12,21 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from ai_features.credits.alerts import alerts_after_debit
+from ai_features.credits.credits import (
+    HOLD_FIELDS,
+    credit_locked,
+    credits_amount_checked,
+    ledger_write,
+)
+from ai_features.credits.locks import lock_balance, lock_balance_row
+from ai_features.credits.money import ZERO
 from ai_features.models import (
     AICreditPurchase,
     BusinessAICredits,
     CreditClawback,
     CreditLedgerEntry,
 )
-from ai_features.services.alerts import alerts_after_debit
-from ai_features.services.credits import (
-    HOLD_FIELDS,
-    credit_locked,
-    credits_amount_checked,
-    ledger_write,
-)
-from ai_features.services.locks import lock_balance, lock_balance_row
-from ai_features.services.money import ZERO
 
 Kind = CreditLedgerEntry.Kind
 # The entries whose sum, negated, is what a business has spent or forfeited.

@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts.models import Business
+from ai_features.credits.money import ZERO
 from ai_features.models import AITransaction, BusinessAICredits, CreditClawback, CreditLedgerEntry
-from ai_features.services.money import ZERO
 
 Kind = CreditLedgerEntry.Kind
 

@@ -2,7 +2,7 @@
 
 What a call cost us (`cost_to_us`) is ours, not the shop's: nothing here answers with it.
 
-The summaries read the daily rollup (`services.rollup`) for the closed days wholly inside the
+The summaries read the daily rollup (`credits.rollup`) for the closed days wholly inside the
 period, and the raw rows for the rest (today, days not closed yet, and the parts of days a
 period cuts), so they cost the same whatever the history's length, and say the same as the raw
 rows alone would."""
@@ -15,9 +15,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Business
+from ai_features.credits.money import ZERO
+from ai_features.credits.rollup import day_start, rolled_through
 from ai_features.models import AITransaction, UsageDaily
-from ai_features.services.money import ZERO
-from ai_features.services.rollup import day_start, rolled_through
 
 Status = AITransaction.UsageStatus
 

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Business
+from ai_features.credits.credits import credits_add, credits_amount_checked
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
-from ai_features.services.credits import credits_add, credits_amount_checked
 
 
 @transaction.atomic

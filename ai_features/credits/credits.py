@@ -1,10 +1,10 @@
 """The balance and its ledger: every change to a business's balance is made here.
 
-Each change is made on a balance row locked in the caller's transaction (`services.locks`) and
+Each change is made on a balance row locked in the caller's transaction (`credits.locks`) and
 writes its ledger entry in that same transaction, so a business's balance always equals the
 sum of its ledger amounts. The `*_locked` functions change a row the caller has locked;
 `credits_spend`, `credits_add` and `credits_expire` lock and change in one call. The lock order
-is the one in `services.locks`.
+is the one in `credits.locks`.
 
 A row also keeps what its pending holds have on hold (`held`) and how much of that open refunds
 and disputes have reserved (`clawback_reserved`, design section 7 rule 5): a hold that comes
@@ -21,6 +21,9 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Business
+from ai_features.credits import alerts
+from ai_features.credits.locks import lock_balance
+from ai_features.credits.money import ZERO, money_parse
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
 from ai_features.models import (
     AICreditPurchase,
@@ -29,9 +32,6 @@ from ai_features.models import (
     CreditClawback,
     CreditLedgerEntry,
 )
-from ai_features.services import alerts
-from ai_features.services.locks import lock_balance
-from ai_features.services.money import ZERO, money_parse
 
 Kind = CreditLedgerEntry.Kind
 TOP_UPS = {Kind.PURCHASE, Kind.GRANT, Kind.DISPUTE_RETURN}

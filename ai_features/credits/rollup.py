@@ -4,7 +4,7 @@ million rows as at a hundred.
 
 It is built for closed days by a periodic job (`usage_rollup_build`, the `rollup_ai_usage`
 cron), not in the feature call: that would add statements to every call. A day closes once it
-is over (in TIME_ZONE) and no hold taken on it is pending. The readers (`services.usage`) take
+is over (in TIME_ZONE) and no hold taken on it is pending. The readers (`credits.usage`) take
 closed days from here and everything after, or a part of a day, from the raw rows. The one
 change a closed day can still see, a hold the cron released that its call then settles late,
 is added here in the settle's transaction (`rollup_settled_late`).

@@ -1,0 +1,53 @@
+"""The app's models, one module per room (design section 2): credits, payments, features.
+Everything is importable from here, as `from ai_features.models import …`."""
+
+from ai_features.models.credits import (
+    CREDIT_KINDS,
+    DEBIT_KINDS,
+    MONEY,
+    AITransaction,
+    AIUsageAlert,
+    BusinessAICredits,
+    CreditClawback,
+    CreditLedgerEntry,
+    UsageDaily,
+    UsageRollupState,
+)
+from ai_features.models.features import AIFeaturePrice, FeatureIdempotencyKey
+from ai_features.models.payments import (
+    TOLERANCE,
+    AICreditPurchase,
+    CreditPackage,
+    InvalidWebhookCount,
+    PurchaseDispute,
+    PurchaseIdempotencyKey,
+    PurchaseManager,
+    PurchaseRefund,
+    WebhookEvent,
+    payment_reference_new,
+)
+
+__all__ = [
+    "CREDIT_KINDS",
+    "DEBIT_KINDS",
+    "MONEY",
+    "TOLERANCE",
+    "AICreditPurchase",
+    "AIFeaturePrice",
+    "AITransaction",
+    "AIUsageAlert",
+    "BusinessAICredits",
+    "CreditClawback",
+    "CreditLedgerEntry",
+    "CreditPackage",
+    "FeatureIdempotencyKey",
+    "InvalidWebhookCount",
+    "PurchaseDispute",
+    "PurchaseIdempotencyKey",
+    "PurchaseManager",
+    "PurchaseRefund",
+    "UsageDaily",
+    "UsageRollupState",
+    "WebhookEvent",
+    "payment_reference_new",
+]
