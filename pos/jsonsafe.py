@@ -5,6 +5,7 @@ RecursionError that ends in a 500).
 Pure Python, no Django: settings and the money parser use it too."""
 
 import json
+import math
 import re
 from decimal import Decimal
 
@@ -52,3 +53,17 @@ def json_load(stream, **kwargs):
         return json.load(stream, **kwargs)
     except RecursionError as exc:
         raise TooDeep("the JSON is nested too deeply") from exc
+
+
+def json_loads_finite(raw: bytes | str):
+    """JSON as a gateway sends it, except that NaN, Infinity and floats beyond a double stay as
+    their own text: Python's json reads them as non-finite floats, which a PostgreSQL JSON
+    column refuses (a 500 where a rejection was due). A document nested too deeply to parse
+    raises ValueError, like any other that is not JSON. (Amounts are integers of minor units
+    here, so no float is ever money.)"""
+
+    def finite_or_text(text: str):
+        value = float(text)
+        return value if math.isfinite(value) else text
+
+    return json_loads(raw, parse_constant=str, parse_float=finite_or_text)

@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from ai_features.fields import MoneyField
+from ai_features.payments.gateways.paystack import CHANNELS as PAYSTACK_CHANNELS
 from ai_features.payments.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
-from ai_features.payments.paystack import CHANNELS as PAYSTACK_CHANNELS
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from ai_features.credits.money import money_parse, to_minor_units
 from ai_features.models import CreditPackage
-from ai_features.payments.stripe_gateway import StripeError, StripeNotFound, StripeService
+from ai_features.payments.gateways.stripe import StripeError, StripeNotFound, StripeService
 
 LOOKUP_KEY_PREFIX = "ai_credits_"
 # Stripe's largest amount for one charge in a two-decimal currency: 99,999,999 cents.

@@ -20,9 +20,9 @@ from ai_features.payments.disputes import (
 from ai_features.payments.fulfilment import Outcome as Settled
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.gateways import gateway_for
-from ai_features.payments.paystack import paystack_verdict
+from ai_features.payments.gateways.paystack import paystack_verdict
+from ai_features.payments.gateways.stripe import session_verdict
 from ai_features.payments.refunds import purchase_refund_apply, purchase_refunded_total_apply
-from ai_features.payments.stripe_gateway import session_verdict
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.test import Client
 
 from ai_features.models import CreditPackage
-from ai_features.payments.stripe_gateway import StripeService
+from ai_features.payments.gateways.stripe import StripeService
 from paystack_sandbox.stripe_models import StripeSandboxPrice, StripeSandboxProduct
 from paystack_sandbox.tests.stripe_helpers import API_BASE, STRIPE_KEY, DjangoClientHTTP, sdk_client
 

@@ -9,7 +9,7 @@ import responses
 from responses import matchers
 
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
-from ai_features.payments.paystack import (
+from ai_features.payments.gateways.paystack import (
     PaystackAuthError,
     PaystackBadResponse,
     PaystackConnectionError,
@@ -25,7 +25,7 @@ from ai_features.payments.paystack import (
 from conftest import TEST_SECRET, paystack_json, paystack_raw
 
 BASE = "https://api.paystack.test"
-LOGGER = "ai_features.payments.paystack"
+LOGGER = "ai_features.payments.gateways.paystack"
 REFERENCE = "AI-CREDIT-1715000000000-0A1B2C3D"
 INIT_URL = f"{BASE}/transaction/initialize"
 VERIFY_URL = f"{BASE}/transaction/verify/{REFERENCE}"

@@ -8,7 +8,7 @@ import pytest
 from ai_features.credits.money import to_minor_units
 from ai_features.models import CreditLedgerEntry, PurchaseRefund, WebhookEvent
 from ai_features.payments.fulfilment import purchase_fulfil
-from ai_features.payments.paystack import paystack_verdict
+from ai_features.payments.gateways.paystack import paystack_verdict
 from conftest import (
     BAD_AMOUNTS,
     charge_success_body,

@@ -26,7 +26,7 @@ from ai_features.models import (
 )
 from ai_features.payments.disputes import DisputeReport, purchase_dispute_open
 from ai_features.payments.fulfilment import purchase_fulfil
-from ai_features.payments.paystack import paystack_verdict
+from ai_features.payments.gateways.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply
 from ai_features.payments.webhooks import webhook_receive
 from conftest import charge_success_body, ledger_sum, make_business, make_purchase, stored_balance

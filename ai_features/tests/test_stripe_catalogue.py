@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from ai_features.models import CreditPackage
+from ai_features.payments.gateways.stripe import StripeService
 from ai_features.payments.stripe_catalogue import (
     CatalogueError,
     catalogue_sync,
@@ -13,7 +14,6 @@ from ai_features.payments.stripe_catalogue import (
     price_settings_parse,
     stripe_prices_fill,
 )
-from ai_features.payments.stripe_gateway import StripeService
 from ai_features.tests.stripe_standin import (
     URLS,
     active_prices,

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.payments.stripe_gateway import StripeNotConfigured, StripeService
+from ai_features.payments.gateways.stripe import StripeNotConfigured, StripeService
 from conftest import (
     STRIPE_ERROR_MESSAGE,
     STRIPE_TEST_KEY,

@@ -2,7 +2,7 @@
 
 import json
 
-from ai_features.payments.paystack import PaystackService
+from ai_features.payments.gateways.paystack import PaystackService
 
 SECRET = "sk_test_sandbox"
 HOOK_URL = "http://hooks.test/ai/api/webhooks/paystack/"

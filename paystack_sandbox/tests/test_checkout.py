@@ -97,7 +97,7 @@ def test_pay_redirects_to_the_callback_and_sends_one_signed_charge_success(
 def test_the_signature_covers_the_exact_bytes_sent(
     paystack_client, hooks, django_capture_on_commit_callbacks
 ):
-    from ai_features.payments.paystack import PaystackService
+    from ai_features.payments.gateways.paystack import PaystackService
 
     data = initialize(paystack_client)
     submit(paystack_client, data["access_code"], "pay", django_capture_on_commit_callbacks)

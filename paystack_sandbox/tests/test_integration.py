@@ -14,7 +14,7 @@ from django.test import Client
 
 from ai_features.credits.money import to_minor_units
 from ai_features.models import AICreditPurchase, WebhookEvent
-from ai_features.payments.paystack import (
+from ai_features.payments.gateways.paystack import (
     PaystackAuthError,
     PaystackNotFound,
     PaystackRequestError,

@@ -16,12 +16,12 @@ from ai_features.management.sandbox_stripe import (
     chatty_loggers_quiet,
     stripe_is_local_sandbox,
 )
+from ai_features.payments.gateways.stripe import StripeService
 from ai_features.payments.stripe_catalogue import (
     CatalogueSyncFailed,
     catalogue_sync,
     stripe_prices_fill,
 )
-from ai_features.payments.stripe_gateway import StripeService
 
 DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@example.com"

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ai_features.management.tables import format_table
+from ai_features.payments.gateways.stripe import StripeNotConfigured, StripeService
 from ai_features.payments.stripe_catalogue import (
     CatalogueError,
     CatalogueSyncFailed,
@@ -9,7 +10,6 @@ from ai_features.payments.stripe_catalogue import (
     packages_off_stripe,
     price_settings_parse,
 )
-from ai_features.payments.stripe_gateway import StripeNotConfigured, StripeService
 
 
 class Command(BaseCommand):

@@ -1,5 +1,6 @@
 """The one small interface every payment gateway sits behind, so fulfilment, verify, webhooks
-and reconciliation are one path whatever the gateway (design section 2)."""
+and reconciliation are one path whatever the gateway (design section 2). A gateway module
+imports this one and nothing of another gateway's."""
 
 import enum
 from dataclasses import dataclass, field
@@ -84,11 +85,3 @@ class Gateway(Protocol):
 
     def webhook_read(self, *, raw_body: bytes, headers) -> WebhookDelivery:
         """Check a webhook's signature over the raw bytes and read the event."""
-
-
-def gateway_for(name: str) -> Gateway:
-    """The gateway a purchase was (or is to be) paid through."""
-    from ai_features.payments import paystack, stripe_gateway
-
-    gateways = {"paystack": paystack.PaystackGateway, "stripe": stripe_gateway.StripeGateway}
-    return gateways[name]()

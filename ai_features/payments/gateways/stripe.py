@@ -12,9 +12,8 @@ from django.conf import settings
 from ai_features.credits.money import minor_units_parse, to_minor_units
 from ai_features.models import AICreditPurchase, CreditPackage
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
-from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
-from ai_features.payments.paystack import json_loads_finite
-from pos.jsonsafe import json_loads
+from ai_features.payments.gateways.base import Checkout, Verdict, VerdictStatus, WebhookDelivery
+from pos.jsonsafe import json_loads, json_loads_finite
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,6 @@ and the gateway interface over it."""
 import hashlib
 import hmac
 import logging
-import math
 import time
 from urllib.parse import quote
 
@@ -14,8 +13,8 @@ from django.conf import settings
 from ai_features.credits.money import minor_units_parse, to_minor_units
 from ai_features.models import AICreditPurchase
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
-from ai_features.payments.gateways import Checkout, Verdict, VerdictStatus, WebhookDelivery
-from pos.jsonsafe import json_loads
+from ai_features.payments.gateways.base import Checkout, Verdict, VerdictStatus, WebhookDelivery
+from pos.jsonsafe import json_loads_finite
 
 logger = logging.getLogger(__name__)
 
@@ -112,20 +111,6 @@ def _error_for(status: int, body) -> PaystackError | None:
     if not 200 <= status < 300 or body.get("status") is not True:
         return PaystackBadResponse(http_status=status)
     return None
-
-
-def json_loads_finite(raw: bytes | str):
-    """JSON as Paystack sends it, except that NaN, Infinity and floats beyond a double stay as
-    their own text: Python's json reads them as non-finite floats, which a PostgreSQL JSON
-    column refuses (a 500 where a rejection was due). A document nested too deeply to parse
-    raises ValueError, like any other that is not JSON. (Amounts are integers of minor units
-    here, so no float is ever money.)"""
-
-    def finite_or_text(text: str):
-        value = float(text)
-        return value if math.isfinite(value) else text
-
-    return json_loads(raw, parse_constant=str, parse_float=finite_or_text)
 
 
 def _require_pesewas(amount) -> None:
