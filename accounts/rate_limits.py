@@ -1,5 +1,5 @@
 """Rate limit counters in the database: one statement counts a request and says whether its
-window is full. The API's throttles (`pos.throttling`) count here."""
+window is full. The API's throttles (`accounts.throttling`) count here."""
 
 import hashlib
 

@@ -17,7 +17,7 @@ from accounts.serializers import (
     TokenInputSerializer,
     UserOutputSerializer,
 )
-from pos.throttling import LoginThrottle, RegisterThrottle
+from accounts.throttling import LoginThrottle, RegisterThrottle
 
 
 @extend_schema(**openapi.REGISTER)

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from pos.database import database_unavailable_response, is_database_unavailable
 from pos.errors import DatabaseUnavailable
+from pos.paths import JSON_ERROR_PREFIXES
 
 HEALTH = inline_serializer(
     "Health", fields={"status": serializers.CharField(), "database": serializers.CharField()}
@@ -40,21 +41,20 @@ def healthz(request):
     return Response({"status": "ok", "database": "ok"})
 
 
-API_PREFIXES = ("/ai/api/", "/accounts/api/", "/api/")
-
-
 def not_found(request, exception=None):
-    """Unknown URLs under the API answer in the API's error shape, not Django's HTML page."""
-    if request.path.startswith(API_PREFIXES):
+    """Unknown URLs under the API (JSON_ERROR_PREFIXES) answer in the API's error shape, not
+    Django's HTML page."""
+    if request.path.startswith(JSON_ERROR_PREFIXES):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     """Django's 500 handler, called while it handles the exception: one raised by a middleware
-    or a view outside DRF. A database that cannot be reached is 503 there too (pos.database)."""
+    or a view outside DRF. A database that cannot be reached is 503 there too (pos.database);
+    under the API (JSON_ERROR_PREFIXES) the answer is in its error shape."""
     if is_database_unavailable(sys.exc_info()[1]):
         return database_unavailable_response(request, sys.exc_info()[1])
-    if request.path.startswith(API_PREFIXES):
+    if request.path.startswith(JSON_ERROR_PREFIXES):
         return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
     return defaults.server_error(request)

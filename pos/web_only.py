@@ -10,15 +10,15 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 
-API_PREFIXES = ("/ai/api/", "/accounts/api/")
+from pos.paths import TOKEN_API_PREFIXES
 
 
 def _is_api(request) -> bool:
-    return request.path_info.startswith(API_PREFIXES)
+    return request.path_info.startswith(TOKEN_API_PREFIXES)
 
 
 def _web_only(middleware_class):
-    """`middleware_class`, skipped for the token-authenticated APIs (API_PREFIXES).
+    """`middleware_class`, skipped for the token-authenticated APIs (TOKEN_API_PREFIXES).
 
     Those answer JSON to a token (no API reads the session, the session's user or a flash
     message), so sessions, the session user and messages are work without use there. The

@@ -4,7 +4,7 @@ call costs us a provider request."""
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.services import business_for_request
-from pos.throttling import CountedInDatabase
+from accounts.throttling import CountedInDatabase
 
 
 class AIFeatureThrottle(CountedInDatabase, SimpleRateThrottle):

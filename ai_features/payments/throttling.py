@@ -2,7 +2,7 @@
 
 from rest_framework.throttling import UserRateThrottle
 
-from pos.throttling import CountedInDatabase
+from accounts.throttling import CountedInDatabase
 
 
 class PurchaseThrottle(CountedInDatabase, UserRateThrottle):

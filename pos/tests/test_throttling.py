@@ -140,7 +140,7 @@ def test_client_ip_reads_the_address_as_the_throttles_do(
 
 
 def test_retry_after_is_the_rest_of_the_window(monkeypatch):
-    from pos.throttling import LoginThrottle
+    from accounts.throttling import LoginThrottle
 
     now = [1_000_000.0]
     monkeypatch.setattr(LoginThrottle, "timer", lambda self: now[0])
