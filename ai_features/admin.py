@@ -248,7 +248,9 @@ class CreditLedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookEvent)
-class PaystackWebhookEventAdmin(ReadOnlyAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
+    """Every webhook delivery of both gateways, stored as it came, before any check."""
+
     list_display = ("received_at", "event", "reference", "signature_valid", "outcome")
     list_filter = ("event", "outcome", "signature_valid")
     search_fields = ("reference",)

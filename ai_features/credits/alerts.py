@@ -54,8 +54,9 @@ def alerts_after_debit(*, row: BusinessAICredits, before: Decimal) -> None:
 
 
 def alert_email(*, alert_id: int) -> None:
-    """Email an alert to the business owner. It runs after the charge committed, so nothing
-    here may raise into the caller: a failure is logged, and the alert stays recorded."""
+    """Email an alert to the business owner. It runs once the transaction that raised the alert
+    has committed, so nothing here may raise into the caller: a failure is logged, and the
+    alert stays recorded."""
     try:
         alert = AIUsageAlert.objects.select_related("business__owner").get(pk=alert_id)
         business: Business = alert.business

@@ -75,8 +75,11 @@ def _cost_checked(credits) -> Decimal:
 def _expiring(spend):
     """Run a spend; if the balance turned out to be expired, apply the expiry, then re-raise.
 
-    The spend's own transaction (`credits_spend`'s) has been rolled back by then, so the
-    expiry is its own transaction and is kept."""
+    The spend's own atomic block (`credits_spend`'s) has been rolled back by then, and the
+    expiry is applied in the caller's transaction (its own, when there is none), so it is kept.
+    Nothing atomic may wrap the spend and the expiry together (a `transaction.atomic` above
+    `@_expiring`): the error would roll the expiry back with it. test_billing.py's
+    `test_a_refused_spend_keeps_the_forfeit_inside_the_callers_transaction` fails then."""
 
     @functools.wraps(spend)
     def wrapper(*, business, **kwargs):
@@ -100,7 +103,8 @@ def credits_charge(
     cost_to_us: Decimal = ZERO,
     processing_time_ms: int | None = None,
 ) -> AITransaction:
-    """Charge one use of a feature (its price unless `credits` is given) and record it."""
+    """Charge one use of a feature (its price unless `credits` is given) and record it; an
+    expired balance is forfeited and the charge refused."""
     amount = _amount_for(feature, credits)
     now = timezone.now()
     outcome = {
@@ -119,7 +123,8 @@ def credits_charge(
 
 @_expiring
 def credits_reserve(*, business: Business, user, feature: str, credits=None) -> AITransaction:
-    """Hold the estimated cost before the provider call, as a pending transaction."""
+    """Hold the estimated cost before the provider call, as a pending transaction; an expired
+    balance is forfeited and the hold refused."""
     amount = _amount_for(feature, credits)
     held = {"feature": feature, "credits_held": amount, "status": Status.PENDING}
     return credits_spend(
@@ -145,8 +150,9 @@ def credits_settle(
     processing_time_ms: int | None = None,
     provider: dict | None = None,
 ) -> AITransaction:
-    """Charge the actual cost of a held use: refund any over-hold; take any excess only if the
-    balance allows, else cap at the hold and record what went uncharged."""
+    """Charge the actual cost of a held use, once: give back what the hold over-estimated
+    (paying open reserves first); take any excess only if the balance allows, else cap at the
+    hold and record what went uncharged. A hold released before it settles is charged afresh."""
     actual = None if credits is None else _cost_checked(credits)
     now = timezone.now()
     outcome = {

@@ -46,7 +46,8 @@ def _consumed_by(business_id: int) -> Decimal:
 
 @transaction.atomic
 def credits_claim(*, purchase: AICreditPurchase, share: Decimal, kind: str) -> CreditClawback:
-    """Claim `share` of a locked purchase's credits back, for a refund or a dispute."""
+    """Claim `share` of a locked purchase's credits back, for a refund or a dispute: taken from
+    the balance, reserved out of pending holds, and the rest recorded as shortfall."""
     share = credits_amount_checked(share)
     row = lock_balance(business=purchase.business_id)
     claim = CreditClawback(

@@ -57,10 +57,12 @@ def credits_expiry_for(moment: datetime) -> datetime:
 
 
 def is_expired(row: BusinessAICredits | None, now: datetime) -> bool:
+    """True when `row` has an expiry and it has come by `now`."""
     return row is not None and row.expires_at is not None and row.expires_at <= now
 
 
 def ledger_write(*, row: BusinessAICredits, kind: str, amount: Decimal, **links):
+    """Record a change already made to `row`: its amount and the balance after it."""
     return CreditLedgerEntry.objects.create(
         business_id=row.business_id, kind=kind, amount=amount, balance_after=row.balance, **links
     )

@@ -2,8 +2,9 @@
 the usage row, then the balance row. A money change that needs two of them takes them in that
 order, so two changes can never wait on each other's locks.
 
-Each helper only locks and reads; what to change is the caller's business. Every one of them
-must run inside `transaction.atomic()`, since a row lock lasts until the transaction ends.
+Each helper only locks and reads (`lock_balance` with `create` may first insert the empty
+row); what to change is the caller's business. Every one of them must run inside
+`transaction.atomic()`, since a row lock lasts until the transaction ends.
 """
 
 from accounts.models import Business

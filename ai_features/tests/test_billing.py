@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from ai_features.credits.billing import (
@@ -14,7 +15,7 @@ from ai_features.credits.billing import (
     credits_reserve,
     credits_settle,
 )
-from ai_features.credits.credits import credits_add
+from ai_features.credits.credits import balance_get, credits_add
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount, UnknownFeature
 from ai_features.models import (
     AIFeaturePrice,
@@ -119,6 +120,47 @@ def test_at_expiry_a_charge_applies_the_expiry_and_raises(funded, user, monkeypa
     assert expiry.amount == Decimal("-20.00")
     assert ledger_sum(funded) == 0 and "expired" in alerts_of(funded)
     assert not AITransaction.objects.exists()
+
+
+@pytest.mark.parametrize("spend", [credits_charge, credits_reserve], ids=lambda f: f.__name__)
+def test_a_refused_spend_keeps_the_forfeit_inside_the_callers_transaction(
+    funded, user, monkeypatch, spend
+):
+    # `_expiring` forfeits after the spend's own atomic block has rolled back, in the caller's
+    # transaction. An atomic block around `_expiring` (a decorator above it), or one inside it
+    # around the forfeit, would roll the forfeit back with the error: this fails then.
+    row = BusinessAICredits.objects.get(business=funded)
+    monkeypatch.setattr(timezone, "now", lambda: row.expires_at)
+
+    # The caller's transaction, which carries on after the refusal.
+    with transaction.atomic(), pytest.raises(CreditsExpired):
+        spend(business=funded, user=user, feature="product_description")
+
+    row.refresh_from_db()
+    assert not row.is_active and row.balance == 0 and ledger_sum(funded) == 0
+    assert CreditLedgerEntry.objects.filter(kind="expiry").count() == 1
+    assert not AITransaction.objects.exists()
+
+
+def test_a_forfeit_leaves_with_a_callers_transaction_that_fails_and_comes_again(
+    funded, user, monkeypatch
+):
+    # What is right when the error leaves the caller's transaction: the forfeit goes with it
+    # (all or nothing), and nothing is lost by that: the balance still shows zero and cannot
+    # pay, and the next spend (or the expiry cron) forfeits it.
+    row = BusinessAICredits.objects.get(business=funded)
+    monkeypatch.setattr(timezone, "now", lambda: row.expires_at)
+
+    with pytest.raises(CreditsExpired), transaction.atomic():
+        credits_charge(business=funded, user=user, feature="product_description")
+
+    row.refresh_from_db()
+    assert row.is_active and row.balance == Decimal("20.00")
+    assert balance_get(business=funded)["balance"] == 0
+    with pytest.raises(CreditsExpired):
+        credits_charge(business=funded, user=user, feature="product_description")
+    row.refresh_from_db()
+    assert not row.is_active and row.balance == 0 and ledger_sum(funded) == 0
 
 
 def test_a_top_up_after_expiry_starts_a_fresh_balance_with_a_new_expiry(funded, user, monkeypatch):
