@@ -1,7 +1,6 @@
 from django.urls import include, path
 
 from ai_features import views
-from ai_features.features import views as feature_views
 
 urlpatterns = [
     path("", include("ai_features.payments.urls")),
@@ -16,15 +15,5 @@ urlpatterns = [
         views.alert_acknowledge,
         name="credits-alert-acknowledge",
     ),
-    path("features/", feature_views.features, name="features"),
-    path(
-        "features/product-description/",
-        feature_views.product_description,
-        name="feature-product-description",
-    ),
-    path(
-        "features/customer-insight/",
-        feature_views.customer_insight,
-        name="feature-customer-insight",
-    ),
+    path("", include("ai_features.features.urls")),
 ]

@@ -20,12 +20,8 @@ from rest_framework.response import Response
 from serving import UNMETERED_PATH
 
 from accounts.services import business_for_request
-from ai_features.features import product_description
+from ai_features.features.catalog.product_description import FEATURE
 from ai_features.features.provider import provider_client
-from ai_features.features.serializers import (
-    ProductDescriptionInputSerializer,
-    ProductDescriptionOutputSerializer,
-)
 from ai_features.features.throttling import AIFeatureThrottle
 
 handler404 = "pos.views.not_found"
@@ -36,21 +32,21 @@ handler500 = "pos.views.server_error"
 @throttle_classes([AIFeatureThrottle])
 def pass_through(request):
     business_for_request(request)
-    data = ProductDescriptionInputSerializer(data=request.data)
+    data = FEATURE.input_serializer(data=request.data)
     data.is_valid(raise_exception=True)
     completion = provider_client().chat_complete(
-        messages=product_description.messages_for(data.validated_data),
-        json_schema=product_description.JSON_SCHEMA,
+        messages=FEATURE.messages_for(data.validated_data),
+        json_schema=FEATURE.json_schema,
     )
     answer = {
-        "feature": product_description.CODE,
-        "result": product_description.result_from(completion),
+        "feature": FEATURE.code,
+        "result": FEATURE.result_from(completion),
         "credits_charged": "0",
         "balance": "0",
         "transaction_id": 0,
         "tokens_used": completion.total_tokens,
     }
-    return Response(ProductDescriptionOutputSerializer(answer).data)
+    return Response(FEATURE.output_serializer(answer).data)
 
 
 urlpatterns = [

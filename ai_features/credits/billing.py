@@ -56,10 +56,11 @@ def feature_prices_forget() -> None:
     _prices.clear()
 
 
-def _amount_for(feature: str, credits) -> Decimal:
+def _amount_for(feature: str, credits, price: Decimal | None = None) -> Decimal:
     """The feature's price, or `credits`; either way the feature must have a price (never free,
-    never unknown)."""
-    price = feature_price(feature)
+    never unknown). A `price` the caller has already read for this call is not read again."""
+    if price is None:
+        price = feature_price(feature)
     return credits_amount_checked(price if credits is None else credits)
 
 
@@ -122,10 +123,13 @@ def credits_charge(
 
 
 @_expiring
-def credits_reserve(*, business: Business, user, feature: str, credits=None) -> AITransaction:
-    """Hold the estimated cost before the provider call, as a pending transaction; an expired
-    balance is forfeited and the hold refused."""
-    amount = _amount_for(feature, credits)
+def credits_reserve(
+    *, business: Business, user, feature: str, credits=None, price: Decimal | None = None
+) -> AITransaction:
+    """Hold `credits`, or the feature's price (`price` if the caller has read it already), before
+    the provider call, as a pending transaction; an expired balance is forfeited and the hold
+    refused."""
+    amount = _amount_for(feature, credits, price)
     held = {"feature": feature, "credits_held": amount, "status": Status.PENDING}
     return credits_spend(
         business=business, user=user, amount=amount, now=timezone.now(), held=True, values=held

@@ -1,16 +1,10 @@
 """The OpenAPI description of the AI feature endpoints."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from ai_features.features.serializers import (
-    CustomerInsightInputSerializer,
-    CustomerInsightOutputSerializer,
-    FeatureOutputSerializer,
-    InsufficientCreditsSerializer,
-    ProductDescriptionInputSerializer,
-    ProductDescriptionOutputSerializer,
-)
+from ai_features.features.base import Feature
+from ai_features.features.serializers import FeatureOutputSerializer, InsufficientCreditsSerializer
 from pos.openapi import FIELD_ERRORS, THROTTLED, UNAUTHENTICATED, business_scoped, error
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -41,40 +35,13 @@ FEATURE_ERRORS = {
 }
 
 FEATURES = {"responses": {200: FeatureOutputSerializer(many=True), 401: UNAUTHENTICATED}}
-PRODUCT_DESCRIPTION = business_scoped(
-    request=ProductDescriptionInputSerializer,
-    parameters=[IDEMPOTENCY_KEY],
-    responses={200: ProductDescriptionOutputSerializer, **FEATURE_ERRORS},
-    examples=[
-        OpenApiExample(
-            "A kente scarf",
-            request_only=True,
-            value={
-                "product_name": "Kente scarf",
-                "category": "Accessories",
-                "features": ["hand-woven in Bonwire", "100% cotton"],
-                "tone": "friendly",
-                "max_words": 80,
-            },
-        )
-    ],
-)
-CUSTOMER_INSIGHT = business_scoped(
-    request=CustomerInsightInputSerializer,
-    parameters=[IDEMPOTENCY_KEY],
-    responses={200: CustomerInsightOutputSerializer, **FEATURE_ERRORS},
-    examples=[
-        OpenApiExample(
-            "Two visits",
-            request_only=True,
-            value={
-                "customer_name": "Ama",
-                "purchases": [
-                    {"item": "Rice 5kg", "quantity": 2, "amount": 180.0, "date": "2026-10-02"},
-                    {"item": "Palm oil 1L", "quantity": 1, "amount": 45.5, "date": "2026-11-01"},
-                ],
-                "notes": "Pays by mobile money.",
-            },
-        )
-    ],
-)
+
+
+def feature_schema(feature: Feature) -> dict:
+    """The schema of one feature's endpoint, from its declaration."""
+    return business_scoped(
+        request=feature.input_serializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: feature.output_serializer, **FEATURE_ERRORS},
+        examples=[feature.example] if feature.example else [],
+    )

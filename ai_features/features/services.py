@@ -5,13 +5,16 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from types import ModuleType
 
 from django.conf import settings
 
 from accounts.models import Business
-from ai_features.credits.billing import credits_release, credits_reserve, credits_settle
-from ai_features.credits.billing import feature_price as feature_price_get
+from ai_features.credits.billing import (
+    credits_release,
+    credits_reserve,
+    credits_settle,
+    feature_price,
+)
 from ai_features.credits.credits import balance_get, balance_shown
 from ai_features.errors import (
     CreditsExpired,
@@ -20,15 +23,14 @@ from ai_features.errors import (
     ProviderNotConfigured,
     UnknownFeature,
 )
-from ai_features.features import customer_insight, idempotency, product_description
+from ai_features.features import idempotency
+from ai_features.features.base import Feature
 from ai_features.features.provider import Completion, UnusableAnswer, provider_client
+from ai_features.features.registry import FEATURES
 from ai_features.models import AIFeaturePrice, AITransaction
 from pos.errors import DomainError
 
 logger = logging.getLogger(__name__)
-FEATURES: dict[str, ModuleType] = {
-    module.CODE: module for module in (product_description, customer_insight)
-}
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,12 @@ def features_list() -> list[FeatureListing]:
     prices = {row.feature: row for row in AIFeaturePrice.objects.filter(feature__in=FEATURES)}
     configured = bool(settings.AI_PROVIDER_API_KEY)
     listing = []
-    for code, module in FEATURES.items():
+    for code, feature in FEATURES.items():
         price = prices.get(code)
         listing.append(
             FeatureListing(
                 code=code,
-                name=module.NAME,
+                name=feature.name,
                 credits=price.credits if price else None,
                 enabled=configured and price is not None and price.is_active,
             )
@@ -58,31 +60,32 @@ def features_list() -> list[FeatureListing]:
 
 
 def feature_run(
-    *, business: Business, user, feature: str, data: dict, idempotency_key: str | None = None
+    *, business: Business, user, feature: Feature, data: dict, idempotency_key: str | None = None
 ) -> dict:
     """One metered use of a feature; its answer (replayed as stored for a repeated key)."""
-    module = FEATURES[feature]
     if not settings.AI_PROVIDER_API_KEY:
         raise ProviderNotConfigured()
     try:
-        price = feature_price_get(feature)
+        price = feature_price(feature.code)  # read once: the hold is taken at this price
     except UnknownFeature as exc:
         raise FeatureDisabled() from exc
     if not idempotency_key:
-        return _metered_call(business=business, user=user, module=module, data=data, price=price)
+        return _metered_call(business=business, user=user, feature=feature, data=data, price=price)
     claim = idempotency.answer_claim(
         user=user,
         business=business,
         key=idempotency_key,
-        feature=feature,
+        feature=feature.code,
         fingerprint=idempotency.request_fingerprint(
-            business=business.pk, feature=feature, data=data
+            business=business.pk, feature=feature.code, data=data
         ),
     )
     if claim.answer is not None:
         return claim.answer
     try:
-        answer = _metered_call(business=business, user=user, module=module, data=data, price=price)
+        answer = _metered_call(
+            business=business, user=user, feature=feature, data=data, price=price
+        )
     except BaseException:
         idempotency.answer_forget(claim=claim)
         raise
@@ -90,15 +93,17 @@ def feature_run(
     return answer
 
 
-def _metered_call(*, business: Business, user, module: ModuleType, data: dict, price) -> dict:
-    messages = module.messages_for(data)  # built first: a bad input fails before any hold
-    hold = _reserve(business=business, user=user, feature=module.CODE, price=price)
+def _metered_call(
+    *, business: Business, user, feature: Feature, data: dict, price: Decimal
+) -> dict:
+    messages = feature.messages_for(data)  # built first: a bad input fails before any hold
+    hold = _reserve(business=business, user=user, feature=feature.code, price=price)
     started = time.monotonic()
     try:
         completion = provider_client().chat_complete(
-            messages=messages, json_schema=module.JSON_SCHEMA
+            messages=messages, json_schema=feature.json_schema
         )
-        result = module.result_from(completion)
+        result = feature.result_from(completion)
     except DomainError as exc:
         spent = exc.completion if isinstance(exc, UnusableAnswer) else None
         _release(hold=hold, reason=exc.detail, started=started, completion=spent)
@@ -115,13 +120,13 @@ def _metered_call(*, business: Business, user, module: ModuleType, data: dict, p
     )
     logger.info(
         "feature used feature=%s transaction=%s tokens=%s ms=%s",
-        module.CODE,
+        feature.code,
         usage.pk,
         usage.tokens_used,
         usage.processing_time_ms,
     )
     return {
-        "feature": module.CODE,
+        "feature": feature.code,
         "result": result,
         # Text, so the answer can be stored as JSON for replays; the serializer renders numbers.
         "credits_charged": str(usage.credits_used),
@@ -140,10 +145,10 @@ def _balance_after(usage: AITransaction, business: Business) -> Decimal:
     return balance_get(business=business)["balance"]
 
 
-def _reserve(*, business: Business, user, feature: str, price) -> AITransaction:
+def _reserve(*, business: Business, user, feature: str, price: Decimal) -> AITransaction:
     """Hold the price; a short or expired balance is a 402 that says what is missing."""
     try:
-        return credits_reserve(business=business, user=user, feature=feature, credits=price)
+        return credits_reserve(business=business, user=user, feature=feature, price=price)
     except (InsufficientCredits, CreditsExpired) as exc:
         balance = balance_get(business=business)["balance"]
         raise type(exc)(balance=balance, price=price) from exc

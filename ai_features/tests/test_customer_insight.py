@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from ai_features.features import customer_insight
+from ai_features.features.catalog import customer_insight
 from ai_features.features.provider import Completion, UnusableAnswer
 
 DATA = {
@@ -29,7 +29,7 @@ def answered(text: str) -> Completion:
 
 
 def test_the_system_prompt_is_fixed_and_the_history_is_json_in_the_user_message():
-    system, user = customer_insight.messages_for(DATA)
+    system, user = customer_insight.FEATURE.messages_for(DATA)
 
     assert system == {"role": "system", "content": customer_insight.SYSTEM_PROMPT}
     assert user["role"] == "user"

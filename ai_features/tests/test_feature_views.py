@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from django.utils import timezone
 
-from ai_features.features import customer_insight, product_description
+from ai_features.features.catalog import customer_insight, product_description
 from ai_features.models import AITransaction, BusinessAICredits, FeatureIdempotencyKey
 from conftest import (
     grant_credits,

@@ -2,7 +2,7 @@
 
 import json
 
-from ai_features.features import product_description
+from ai_features.features.catalog import product_description
 from ai_features.features.provider import Completion
 
 
@@ -15,7 +15,7 @@ def test_the_system_prompt_is_fixed_whatever_the_product_says():
         "category": "Toys",
     }
 
-    system, user = product_description.messages_for(hostile)
+    system, user = product_description.FEATURE.messages_for(hostile)
 
     assert system == {"role": "system", "content": product_description.SYSTEM_PROMPT}
     assert "evil" not in system["content"]
@@ -29,7 +29,7 @@ def test_the_system_prompt_is_fixed_whatever_the_product_says():
 
 
 def test_missing_optional_fields_are_sent_as_empty():
-    _, user = product_description.messages_for(
+    _, user = product_description.FEATURE.messages_for(
         {"product_name": "Shea butter", "tone": "professional", "max_words": 120}
     )
 

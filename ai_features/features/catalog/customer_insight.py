@@ -1,12 +1,15 @@
 """Customer insight: a summary, a segment and recommendations from a customer's purchases."""
 
-import json
+from decimal import Decimal
 
+from drf_spectacular.utils import OpenApiExample
+from rest_framework import serializers
+
+from ai_features.features.base import Feature
 from ai_features.features.provider import Completion, UnusableAnswer
+from ai_features.fields import MoneyField, StrictDateField, StrictDecimalField
 from pos.jsonsafe import json_loads
 
-CODE = "customer_insight"
-NAME = "Customer insight"
 SEGMENTS = ["new", "occasional", "regular", "loyal", "high_value", "at_risk"]
 MAX_RECOMMENDATIONS = 10
 JSON_SCHEMA = {
@@ -35,8 +38,34 @@ SYSTEM_PROMPT = (
 )
 
 
-def messages_for(data: dict) -> list[dict]:
-    history = {
+class PurchaseLineInputSerializer(serializers.Serializer):
+    item = serializers.CharField(min_length=1, max_length=200)
+    quantity = StrictDecimalField(max_digits=12, decimal_places=3)
+    amount = MoneyField(min_value=Decimal("0"))
+    date = StrictDateField()
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than 0.")
+        return value
+
+
+class CustomerInsightInputSerializer(serializers.Serializer):
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    purchases = serializers.ListField(
+        child=PurchaseLineInputSerializer(), min_length=1, max_length=500
+    )
+    notes = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class InsightResultSerializer(serializers.Serializer):
+    summary = serializers.CharField()
+    segment = serializers.CharField(help_text=f"Usually one of: {', '.join(SEGMENTS)}.")
+    recommendations = serializers.ListField(child=serializers.CharField())
+
+
+def user_message(data: dict) -> dict:
+    return {
         "customer_name": data.get("customer_name") or None,
         "purchases": [
             {
@@ -49,10 +78,6 @@ def messages_for(data: dict) -> list[dict]:
         ],
         "notes": data.get("notes") or None,
     }
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": json.dumps(history, ensure_ascii=False)},
-    ]
 
 
 def _strip_fence(text: str) -> str:
@@ -94,3 +119,29 @@ def result_from(completion: Completion) -> dict:
         "segment": segment.strip(),
         "recommendations": [item.strip() for item in recommendations[:MAX_RECOMMENDATIONS]],
     }
+
+
+FEATURE = Feature(
+    code="customer_insight",
+    name="Customer insight",
+    slug="customer-insight",
+    order=2,
+    input_serializer=CustomerInsightInputSerializer,
+    result_serializer=InsightResultSerializer,
+    system_prompt=SYSTEM_PROMPT,
+    user_message=user_message,
+    result_from=result_from,
+    json_schema=JSON_SCHEMA,
+    example=OpenApiExample(
+        "Two visits",
+        request_only=True,
+        value={
+            "customer_name": "Ama",
+            "purchases": [
+                {"item": "Rice 5kg", "quantity": 2, "amount": 180.0, "date": "2026-10-02"},
+                {"item": "Palm oil 1L", "quantity": 1, "amount": 45.5, "date": "2026-11-01"},
+            ],
+            "notes": "Pays by mobile money.",
+        },
+    ),
+)
