@@ -8,8 +8,6 @@ nothing. A lost close with no open before it still takes the credits back: the m
 """
 
 import logging
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,23 +17,13 @@ from ai_features.credits.clawbacks import credits_claim_cancel
 from ai_features.credits.credits import balance_get
 from ai_features.credits.locks import lock_purchase
 from ai_features.models import AICreditPurchase, CreditClawback, PurchaseDispute
+from ai_features.payments.gateways.base import DisputeReport
 from ai_features.payments.refunds import purchase_claim
 from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
 Status = PurchaseDispute.Status
 PaymentStatus = AICreditPurchase.PaymentStatus
-
-
-@dataclass(frozen=True)
-class DisputeReport:
-    """What a gateway says about one dispute: its id, the money disputed (None: the whole
-    payment) and, once it has closed, whether the shop won."""
-
-    dispute_id: str
-    amount: Decimal | None
-    currency: str
-    won: bool | None = None  # None: still open
 
 
 @transaction.atomic

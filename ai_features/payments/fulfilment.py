@@ -17,7 +17,12 @@ from ai_features.credits.credits import balance_get, credits_add
 from ai_features.credits.locks import lock_purchase
 from ai_features.credits.money import ZERO, to_minor_units
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
-from ai_features.payments.gateways import Verdict, VerdictStatus, gateway_for
+from ai_features.payments.gateways import (
+    Verdict,
+    VerdictStatus,
+    gateway_for,
+    returned_checkout,
+)
 from ai_features.payments.refunds import refunded_share
 from pos.logsafe import loggable
 
@@ -149,13 +154,13 @@ def _fail(purchase, fields, reason: str) -> Settlement:
 def purchase_verify(
     *, business: Business, reference: str | None = None, session_id: str | None = None
 ) -> Settlement:
-    """Ask the gateway about one of the business's purchases (by our reference, or by Stripe's
-    checkout session id) and settle it."""
+    """Ask the gateway about one of the business's purchases (by our reference, or by the
+    gateway's own checkout id: Stripe's session id) and settle it."""
     found = AICreditPurchase.objects.filter(business=business)
     if reference:
         found = found.filter(payment_reference=reference)
     else:
-        found = found.filter(checkout_session_id=session_id or "\0", gateway="stripe")
+        found = found.filter(returned_checkout(session_id or "\0"))
     purchase = found.first()
     if purchase is None:
         return Settlement(Outcome.NOT_FOUND, None, "Purchase not found")

@@ -7,7 +7,9 @@ from django.conf import settings
 
 from ai_features.credits.money import CENT, ZERO
 from ai_features.models import CreditPackage
-from ai_features.payments.errors import InvalidCustomAmount, NotSoldThroughStripe, UnknownPackage
+from ai_features.payments.errors import InvalidCustomAmount, UnknownPackage
+from ai_features.payments.gateways import GATEWAYS, gateway_for
+from ai_features.payments.gateways.base import Price
 
 CUSTOM = "custom"
 CUSTOM_MIN = Decimal("10.00")
@@ -55,16 +57,28 @@ def invoice_for(*, base_amount: Decimal) -> Invoice:
     )
 
 
+def _invoice(price: Price) -> Invoice:
+    """A gateway's price as an invoice: taxed in AI_CREDIT_CURRENCY, or as it is."""
+    if price.taxed:
+        return invoice_for(base_amount=price.amount)
+    return Invoice(
+        base_amount=price.amount,
+        taxes=[],
+        total_tax=ZERO,
+        total_amount=price.amount,
+        currency=price.currency,
+    )
+
+
 def purchase_quote(
     *, package: str, custom_amount: Decimal | None = None, gateway: str = "paystack"
 ) -> Quote:
-    """What a purchase of `package` (or a custom amount) costs and how many credits it gives.
-
-    Through Paystack: the package's price in AI_CREDIT_CURRENCY plus the tax lines. Through
-    Stripe: its Stripe price in STRIPE_CURRENCY, no tax lines, and packages only."""
+    """What a purchase of `package` (or a custom amount) costs through `gateway` and how many
+    credits it gives: the price is the gateway's (`package_price`); a custom amount, where the
+    gateway sells one, is taxed in AI_CREDIT_CURRENCY."""
+    through = gateway_for(gateway)
     if package == CUSTOM:
-        if gateway == "stripe":
-            raise NotSoldThroughStripe("Stripe sells packages only, not a custom amount.")
+        through.custom_amount_check()
         if custom_amount is None or not CUSTOM_MIN <= custom_amount <= CUSTOM_MAX:
             raise InvalidCustomAmount()
         base = custom_amount.quantize(CENT)
@@ -72,34 +86,18 @@ def purchase_quote(
     found = CreditPackage.objects.filter(code=package, is_active=True).first()
     if found is None:
         raise UnknownPackage()
-    if gateway == "stripe":
-        if found.stripe_price is None:
-            raise NotSoldThroughStripe()
-        untaxed = Invoice(
-            base_amount=found.stripe_price,
-            taxes=[],
-            total_tax=ZERO,
-            total_amount=found.stripe_price,
-            currency=settings.STRIPE_CURRENCY,
-        )
-        return Quote(found.code, found.credits, found.bonus_credits, untaxed)
-    return Quote(
-        found.code, found.credits, found.bonus_credits, invoice_for(base_amount=found.price)
-    )
+    invoice = _invoice(through.package_price(package=found))
+    return Quote(found.code, found.credits, found.bonus_credits, invoice)
 
 
 def package_prices(package: CreditPackage) -> list[dict]:
-    """Every price the package is sold at, one per gateway (design section 13). A Stripe price
-    is offered only while this server can take Stripe payments."""
-    prices = [{"currency": package.currency, "amount": package.price, "gateway": "paystack"}]
-    if package.stripe_price is not None and settings.STRIPE_SECRET_KEY:
-        prices.append(
-            {
-                "currency": settings.STRIPE_CURRENCY,
-                "amount": package.stripe_price,
-                "gateway": "stripe",
-            }
-        )
+    """Every price the package is listed at, one per gateway that lists one (design section
+    13; each gateway's `package_listed_price`)."""
+    prices = []
+    for name in GATEWAYS:
+        price = gateway_for(name).package_listed_price(package=package)
+        if price is not None:
+            prices.append({"currency": price.currency, "amount": price.amount, "gateway": name})
     return prices
 
 

@@ -3,9 +3,7 @@ and 13)."""
 
 import logging
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -13,11 +11,7 @@ from accounts.models import Business
 from ai_features.credits.money import ZERO
 from ai_features.models import MONEY, AICreditPurchase, CreditClawback
 from ai_features.payments import idempotency
-from ai_features.payments.errors import (
-    CallbackUrlNotAllowed,
-    GatewayError,
-    GatewayNotConfigured,
-)
+from ai_features.payments.errors import GatewayError, GatewayNotConfigured
 from ai_features.payments.gateways import gateway_for
 from ai_features.payments.packages import Quote, purchase_quote
 
@@ -28,47 +22,6 @@ Gateway = AICreditPurchase.Gateway
 def purchase_create(**fields) -> AICreditPurchase:
     """A purchase with a fresh `AI-CREDIT-…` reference."""
     return AICreditPurchase.objects.create_with_reference(**fields)
-
-
-def return_url_checked(url: str) -> str:
-    """A URL the gateway sends the browser back to: only to hosts we trust (no open redirect)."""
-    parts = urlsplit(url)
-    allowed = {host.lower() for host in settings.PAYMENT_CALLBACK_ALLOWED_HOSTS}
-    # Browsers and Python disagree on what host `http://evil.example\@allowed/` names, so any
-    # credentials or backslash in the URL is refused rather than parsed.
-    ambiguous = "@" in parts.netloc or "\\" in url
-    if (
-        ambiguous
-        or parts.scheme not in {"http", "https"}
-        or ((parts.hostname or "").lower() not in allowed)
-    ):
-        raise CallbackUrlNotAllowed()
-    return url
-
-
-def callback_url_resolve(callback_url: str | None) -> str:
-    """Where Paystack sends the browser back to."""
-    if not callback_url:
-        return f"{settings.FRONTEND_URL}/payment/callback"
-    return return_url_checked(callback_url)
-
-
-def _stripe_default_cancel_url(*, reference: str) -> str:
-    """Where Stripe sends a payer who cancels, unless the request named a page."""
-    return (
-        f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe&cancelled=1&reference={reference}"
-    )
-
-
-def _stripe_return_urls(success_url: str | None, cancel_url: str | None) -> tuple[str, str]:
-    """Stripe's success URL, and the cancel URL if one was given ("" for the default, which
-    names the purchase reference once there is one). `{CHECKOUT_SESSION_ID}` is Stripe's own
-    placeholder and reaches it as it is."""
-    callback = f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe"
-    success = success_url or callback + "&session_id={CHECKOUT_SESSION_ID}"
-    # The default is checked too: FRONTEND_URL's host may be missing from the allow-list.
-    return_url_checked(cancel_url or _stripe_default_cancel_url(reference=""))
-    return return_url_checked(success), cancel_url or ""
 
 
 def purchase_start(
@@ -89,14 +42,14 @@ def purchase_start(
 
     `payment_method` is the buyer's recorded preference; only `channels` narrows a Paystack
     checkout."""
-    if not gateway_for(gateway).is_configured():
+    paid_through = gateway_for(gateway)
+    if not paid_through.is_configured():
         raise GatewayNotConfigured()
     quote = purchase_quote(package=package, custom_amount=custom_amount, gateway=gateway)
-    if gateway == Gateway.STRIPE:
-        return_url, cancel = _stripe_return_urls(success_url, cancel_url)
-        payment_method = AICreditPurchase.PaymentMethod.CARD
-    else:
-        return_url, cancel = callback_url_resolve(callback_url), ""
+    return_url, cancel = paid_through.return_urls(
+        callback_url=callback_url, success_url=success_url, cancel_url=cancel_url
+    )
+    payment_method = paid_through.payment_method_for(requested=payment_method)
     if idempotency_key:
         fingerprint = idempotency.request_fingerprint(
             business=business.pk,
@@ -157,11 +110,9 @@ def _purchase_open(
         payment_method=method,
         callback_url=return_url,
     )
-    if gateway == Gateway.STRIPE and not cancel_url:
-        # Only the default cancel URL is ours to fill in: a given one goes as it is.
-        cancel_url = _stripe_default_cancel_url(reference=purchase.payment_reference)
+    paid_through = gateway_for(gateway)
     try:
-        checkout = gateway_for(gateway).checkout_start(
+        checkout = paid_through.checkout_start(
             purchase=purchase,
             email=user.email or business.email or business.owner.email,
             return_url=return_url,
@@ -180,10 +131,7 @@ def _purchase_open(
         )
         raise
     purchase.authorization_url = checkout.url
-    if gateway == Gateway.STRIPE:
-        purchase.checkout_session_id = checkout.checkout_id
-    else:
-        purchase.access_code = checkout.checkout_id
+    setattr(purchase, paid_through.checkout_id_field, checkout.checkout_id)
     purchase.gateway_status = "initialized"
     purchase.save(
         update_fields=["authorization_url", "access_code", "checkout_session_id", "gateway_status"]

@@ -127,6 +127,13 @@ class StripePurchaseStartedOutputSerializer(serializers.Serializer):
     package = serializers.CharField()
 
 
+# The answer to a started purchase, by its gateway: each seed's SPA reads its own shape.
+PURCHASE_STARTED_ANSWERS = {
+    "paystack": PurchaseStartedOutputSerializer,
+    "stripe": StripePurchaseStartedOutputSerializer,
+}
+
+
 class PurchaseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     payment_reference = serializers.CharField()

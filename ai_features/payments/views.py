@@ -12,20 +12,18 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.services import business_for_request
-from ai_features.models import AICreditPurchase
 from ai_features.payments import openapi
 from ai_features.payments.errors import GatewayError
 from ai_features.payments.fulfilment import Outcome, purchase_verify
 from ai_features.payments.packages import packages_active
 from ai_features.payments.purchases import purchase_start, purchases_list
 from ai_features.payments.serializers import (
+    PURCHASE_STARTED_ANSWERS,
     AdminPurchaseOutputSerializer,
     PackageOutputSerializer,
     PurchaseInputSerializer,
     PurchaseOutputSerializer,
-    PurchaseStartedOutputSerializer,
     PurchaseStatusFilterSerializer,
-    StripePurchaseStartedOutputSerializer,
     VerifyInputSerializer,
 )
 from ai_features.payments.throttling import PurchaseThrottle, VerifyThrottle
@@ -54,12 +52,8 @@ def purchase(request):
         idempotency_key=idempotency_key_from(request),
         **data.validated_data,
     )
-    answer = (
-        StripePurchaseStartedOutputSerializer
-        if started.gateway == AICreditPurchase.Gateway.STRIPE
-        else PurchaseStartedOutputSerializer
-    )
-    return Response(answer(started).data, status=status.HTTP_201_CREATED)
+    answer = PURCHASE_STARTED_ANSWERS[started.gateway](started)
+    return Response(answer.data, status=status.HTTP_201_CREATED)
 
 
 VERIFY_ANSWERS = {

@@ -1,5 +1,6 @@
 """Webhook intake for every gateway: check the signature on the raw bytes, store the delivery,
-then dispatch by event through one `{event: handler}` table per gateway."""
+then dispatch by event through the gateway's own `{event: handler}` table (its `handlers`),
+handing the handler the payment services as `ACTIONS`, each answered as a delivery outcome."""
 
 import hashlib
 import ipaddress
@@ -10,18 +11,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from ai_features.credits.money import from_minor_units, minor_units_parse
 from ai_features.models import AICreditPurchase, InvalidWebhookCount, WebhookEvent
-from ai_features.payments.disputes import (
-    DisputeReport,
-    purchase_dispute_close,
-    purchase_dispute_open,
-)
+from ai_features.payments.disputes import purchase_dispute_close, purchase_dispute_open
 from ai_features.payments.fulfilment import Outcome as Settled
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.gateways import gateway_for
-from ai_features.payments.gateways.paystack import paystack_verdict
-from ai_features.payments.gateways.stripe import session_verdict
+from ai_features.payments.gateways.base import Answer, DisputeReport, Verdict
 from ai_features.payments.refunds import purchase_refund_apply, purchase_refunded_total_apply
 from pos.logsafe import loggable
 
@@ -36,61 +31,7 @@ SETTLED_TO_RESULT = {
 }
 
 
-def _purchase(**lookup) -> AICreditPurchase | None:
-    return AICreditPurchase.objects.filter(**lookup).first() if all(lookup.values()) else None
-
-
-def _amount_problem(amount) -> str:
-    """Why an event's amount cannot be money (then the event is rejected), or "".
-
-    Rejected, not an error: the gateway retries anything but 200, and a bad amount stays bad."""
-    try:
-        minor_units_parse(amount)
-    except ValueError as exc:
-        return f"Rejected: amount {loggable(amount, limit=40)} is {exc}."
-    return ""
-
-
-# --- Paystack ---------------------------------------------------------------------------------
-
-
-def _paystack_charge_success(data: dict) -> tuple[str, str]:
-    if problem := _amount_problem(data.get("amount")):
-        return Result.REJECTED, problem
-    purchase = _purchase(payment_reference=str(data.get("reference", "")), gateway="paystack")
-    if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this reference."
-    settled = purchase_fulfil(
-        purchase_id=purchase.pk, verdict=paystack_verdict(data), source="webhook"
-    )
-    return SETTLED_TO_RESULT[settled.outcome], settled.message
-
-
-def _paystack_refund_processed(data: dict) -> tuple[str, str]:
-    if problem := _amount_problem(data.get("amount")):
-        return Result.REJECTED, problem
-    purchase = _purchase(
-        payment_reference=str(data.get("transaction_reference", "")), gateway="paystack"
-    )
-    if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No Paystack purchase has this transaction reference."
-    currency = str(data.get("currency") or "").upper()
-    if not currency:
-        return Result.REJECTED, "Rejected: the refund names no currency."
-    if currency != purchase.currency:
-        return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
-    applied = purchase_refund_apply(purchase_id=purchase.pk, data={**data, "currency": currency})
-    return _refunded(applied)
-
-
-def _paystack_refund_update(data: dict) -> tuple[str, str]:
-    reference = str(data.get("transaction_reference", ""))
-    if _purchase(payment_reference=reference, gateway="paystack") is None:
-        return Result.UNKNOWN_REFERENCE, "No Paystack purchase has this transaction reference."
-    return Result.RECORDED, f"Refund status: {loggable(data.get('status'), limit=30)}."
-
-
-def _refunded(refund) -> tuple[str, str]:
+def _refunded(refund) -> Answer:
     if refund is None:
         return Result.ALREADY_PROCESSED, "This refund was applied before."
     return Result.REFUNDED, (
@@ -99,33 +40,7 @@ def _refunded(refund) -> tuple[str, str]:
     )
 
 
-def _paystack_dispute(data: dict) -> tuple[str, str]:
-    """`charge.dispute.create` and `.resolve`: `refund_amount` may be null (the whole payment);
-    `resolution` is `declined` (the shop keeps the money) or `merchant-accepted`."""
-    transaction = data.get("transaction") if isinstance(data.get("transaction"), dict) else {}
-    reference = str(transaction.get("reference") or "")
-    purchase = _purchase(payment_reference=reference, gateway="paystack")
-    if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No Paystack purchase is the disputed transaction."
-    amount = data.get("refund_amount")
-    if amount is not None and (problem := _amount_problem(amount)):
-        return Result.REJECTED, problem
-    currency = str(data.get("currency") or purchase.currency).upper()
-    if currency != purchase.currency:
-        return Result.REJECTED, f"Dispute in {loggable(currency)}, purchase in {purchase.currency}."
-    resolution = data.get("resolution")
-    if data.get("status") == "resolved" and resolution not in {"declined", "merchant-accepted"}:
-        return Result.REJECTED, f"Rejected: resolution {loggable(resolution, limit=30)}."
-    report = DisputeReport(
-        dispute_id=f"paystack:{loggable(data.get('id'), limit=80)}",
-        amount=None if amount is None else from_minor_units(amount),
-        currency=currency,
-        won=None if data.get("status") != "resolved" else resolution == "declined",
-    )
-    return _disputed(purchase, report)
-
-
-def _disputed(purchase: AICreditPurchase, report: DisputeReport) -> tuple[str, str]:
+def _disputed(purchase: AICreditPurchase, report: DisputeReport) -> Answer:
     if report.won is None:
         dispute, changed = purchase_dispute_open(purchase_id=purchase.pk, report=report)
     else:
@@ -143,118 +58,33 @@ def _disputed(purchase: AICreditPurchase, report: DisputeReport) -> tuple[str, s
     )
 
 
-# --- Stripe -----------------------------------------------------------------------------------
+class WebhookServices:
+    """The payment services a gateway's webhook handlers act through (`base.WebhookActions`),
+    each answered as the delivery's outcome."""
+
+    def purchase_fulfil(self, *, purchase: AICreditPurchase, verdict: Verdict) -> Answer:
+        settled = purchase_fulfil(purchase_id=purchase.pk, verdict=verdict, source="webhook")
+        return SETTLED_TO_RESULT[settled.outcome], settled.message
+
+    def refund_apply(self, *, purchase: AICreditPurchase, data: dict) -> Answer:
+        return _refunded(purchase_refund_apply(purchase_id=purchase.pk, data=data))
+
+    def refunded_total_apply(
+        self, *, purchase: AICreditPurchase, total_minor: int, currency: str, refund_key: str
+    ) -> Answer:
+        refund = purchase_refunded_total_apply(
+            purchase_id=purchase.pk,
+            total_minor=total_minor,
+            currency=currency,
+            refund_key=refund_key,
+        )
+        return _refunded(refund)
+
+    def dispute_apply(self, *, purchase: AICreditPurchase, report: DisputeReport) -> Answer:
+        return _disputed(purchase, report)
 
 
-def _stripe_session_event(session: dict, *, failed_reason: str = "") -> tuple[str, str]:
-    # By client_reference_id alone: it is the reference the verdict is checked against, so a
-    # session naming no purchase of ours must not settle one found another way.
-    reference = str(session.get("client_reference_id") or "")
-    purchase = _purchase(payment_reference=reference, gateway="stripe")
-    if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this client_reference_id."
-    if problem := _amount_problem(session.get("amount_total")):
-        return Result.REJECTED, problem
-    if failed_reason and session.get("id") != purchase.checkout_session_id:
-        # Only the purchase's own checkout can fail it. One replaced before anyone was sent to
-        # it (a stale Price, see checkout_start) expires unpaid while the payer uses the new one.
-        return Result.RECORDED, "Not the purchase's current checkout: nothing changed."
-    verdict = session_verdict(session, failed_reason=failed_reason)
-    settled = purchase_fulfil(purchase_id=purchase.pk, verdict=verdict, source="webhook")
-    return SETTLED_TO_RESULT[settled.outcome], settled.message
-
-
-def _stripe_checkout_completed(session: dict) -> tuple[str, str]:
-    # `unpaid` here is a delayed method still on its way: the purchase waits for
-    # async_payment_succeeded (or _failed).
-    return _stripe_session_event(session)
-
-
-def _stripe_async_failed(session: dict) -> tuple[str, str]:
-    return _stripe_session_event(session, failed_reason="The delayed payment failed.")
-
-
-def _stripe_session_expired(session: dict) -> tuple[str, str]:
-    return _stripe_session_event(session, failed_reason="The checkout expired unpaid.")
-
-
-def _stripe_charge_refunded(charge: dict) -> tuple[str, str]:
-    if problem := _amount_problem(charge.get("amount_refunded")):
-        return Result.REJECTED, problem
-    metadata = charge.get("metadata") if isinstance(charge.get("metadata"), dict) else {}
-    purchase = _purchase(
-        payment_reference=str(metadata.get("reference") or ""), gateway="stripe"
-    ) or _purchase(payment_intent_id=str(charge.get("payment_intent") or ""), gateway="stripe")
-    if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No purchase has this charge's reference or intent."
-    currency = str(charge.get("currency") or "").upper()
-    if currency != purchase.currency:
-        return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
-    total = minor_units_parse(charge["amount_refunded"])
-    # Stripe reports the charge's refunded total so far; the total names this state of it.
-    key = f"stripe:{loggable(charge.get('id'), limit=80)}:{total}"
-    refund = purchase_refunded_total_apply(
-        purchase_id=purchase.pk, total_minor=total, currency=currency, refund_key=key
-    )
-    return _refunded(refund)
-
-
-STRIPE_DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
-
-
-def _stripe_dispute(dispute: dict, *, closing: bool) -> tuple[str, str]:
-    """`charge.dispute.created`, and `.closed` (`won`, `warning_closed` or `lost`)."""
-    purchase = _purchase(
-        payment_intent_id=str(dispute.get("payment_intent") or ""), gateway="stripe"
-    )
-    if purchase is None:
-        return Result.UNKNOWN_REFERENCE, "No Stripe purchase has this dispute's payment intent."
-    if problem := _amount_problem(dispute.get("amount")):
-        return Result.REJECTED, problem
-    currency = str(dispute.get("currency") or "").upper()
-    if currency != purchase.currency:
-        return Result.REJECTED, f"Dispute in {loggable(currency)}, purchase in {purchase.currency}."
-    status = str(dispute.get("status") or "")
-    if closing and status not in STRIPE_DISPUTE_WON:
-        return Result.REJECTED, f"Rejected: a closed dispute with status {loggable(status)}."
-    report = DisputeReport(
-        dispute_id=f"stripe:{loggable(dispute.get('id'), limit=80)}",
-        amount=from_minor_units(dispute["amount"]),
-        currency=currency,
-        won=STRIPE_DISPUTE_WON[status] if closing else None,
-    )
-    return _disputed(purchase, report)
-
-
-def _stripe_dispute_created(dispute: dict) -> tuple[str, str]:
-    return _stripe_dispute(dispute, closing=False)
-
-
-def _stripe_dispute_closed(dispute: dict) -> tuple[str, str]:
-    return _stripe_dispute(dispute, closing=True)
-
-
-HANDLERS = {
-    "paystack": {
-        "charge.success": _paystack_charge_success,
-        "refund.processed": _paystack_refund_processed,
-        "refund.pending": _paystack_refund_update,
-        "refund.processing": _paystack_refund_update,
-        "refund.failed": _paystack_refund_update,
-        "refund.needs-attention": _paystack_refund_update,
-        "charge.dispute.create": _paystack_dispute,
-        "charge.dispute.resolve": _paystack_dispute,
-    },
-    "stripe": {
-        "checkout.session.completed": _stripe_checkout_completed,
-        "checkout.session.async_payment_succeeded": _stripe_checkout_completed,
-        "checkout.session.async_payment_failed": _stripe_async_failed,
-        "checkout.session.expired": _stripe_session_expired,
-        "charge.refunded": _stripe_charge_refunded,
-        "charge.dispute.created": _stripe_dispute_created,
-        "charge.dispute.closed": _stripe_dispute_closed,
-    },
-}
+ACTIONS = WebhookServices()
 # What a processed event ended in: a later delivery of the same event id is not acted on again.
 FINAL = {
     Result.CREDITED,
@@ -304,7 +134,8 @@ def webhook_receive(
     An unsigned one is stored only while its client address has sent no more than
     WEBHOOK_INVALID_PER_MINUTE of them this minute; past that it is counted, and the delivery
     answered is not saved (no pk)."""
-    read = gateway_for(gateway).webhook_read(raw_body=raw_body, headers=headers)
+    handling = gateway_for(gateway)
+    read = handling.webhook_read(raw_body=raw_body, headers=headers)
     remote_addr = _address(remote_addr)
     if not read.signed and not invalid_delivery_storable(
         remote_addr=remote_addr, now=timezone.now()
@@ -333,11 +164,11 @@ def webhook_receive(
         delivery.outcome = Result.MALFORMED
     elif _seen_before(delivery):
         delivery.outcome, delivery.detail = Result.ALREADY_PROCESSED, "Event processed before."
-    elif (handler := HANDLERS[gateway].get(read.event)) is None:
+    elif (handler := handling.handlers.get(read.event)) is None:
         delivery.outcome, delivery.detail = Result.IGNORED, "Event not handled."
     else:
         try:
-            delivery.outcome, delivery.detail = handler(read.data)
+            delivery.outcome, delivery.detail = handler(read.data, ACTIONS)
         except Exception as exc:  # recorded; the gateway retries on our non-200 answer
             logger.exception(
                 "webhook handling failed gateway=%s event=%s", gateway, loggable(read.event)

@@ -1,12 +1,25 @@
 """The one small interface every payment gateway sits behind, so fulfilment, verify, webhooks
 and reconciliation are one path whatever the gateway (design section 2). A gateway module
-imports this one and nothing of another gateway's."""
+imports this one and nothing of another gateway's, nor the payment services: its webhook
+handlers reach those through the `WebhookActions` the intake hands them."""
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol
+from urllib.parse import urlsplit
 
-from ai_features.models import AICreditPurchase
+from django.conf import settings
+
+from ai_features.credits.money import minor_units_parse
+from ai_features.models import AICreditPurchase, CreditPackage, WebhookEvent
+from ai_features.payments.errors import CallbackUrlNotAllowed
+from pos.logsafe import loggable
+
+Result = WebhookEvent.DeliveryOutcome
+# What handling one webhook event ended in: the delivery's outcome and its detail.
+Answer = tuple[str, str]
 
 
 class VerdictStatus(enum.StrEnum):
@@ -63,11 +76,111 @@ class WebhookDelivery:
     data: dict | None = None
 
 
+@dataclass(frozen=True)
+class Price:
+    """What a gateway charges for a package: taxed prices get the tax lines on top."""
+
+    amount: Decimal
+    currency: str
+    taxed: bool
+
+
+@dataclass(frozen=True)
+class DisputeReport:
+    """What a gateway says about one dispute: its id, the money disputed (None: the whole
+    payment) and, once it has closed, whether the shop won."""
+
+    dispute_id: str
+    amount: Decimal | None
+    currency: str
+    won: bool | None = None  # None: still open
+
+
+class WebhookActions(Protocol):
+    """What a gateway's webhook handlers may do to a purchase; each answers as the delivery's
+    outcome. The intake (`payments/webhooks.py`) gives them these."""
+
+    def purchase_fulfil(self, *, purchase: AICreditPurchase, verdict: Verdict) -> Answer:
+        """Settle the purchase from the verdict (`fulfilment.purchase_fulfil`)."""
+
+    def refund_apply(self, *, purchase: AICreditPurchase, data: dict) -> Answer:
+        """Apply one refund, named by its own data (`refunds.purchase_refund_apply`)."""
+
+    def refunded_total_apply(
+        self, *, purchase: AICreditPurchase, total_minor: int, currency: str, refund_key: str
+    ) -> Answer:
+        """Apply the payment's refunded total so far (`refunds.purchase_refunded_total_apply`)."""
+
+    def dispute_apply(self, *, purchase: AICreditPurchase, report: DisputeReport) -> Answer:
+        """Open or close a dispute (`disputes.purchase_dispute_open` or `_close`)."""
+
+
+# One webhook event's handler: its data object, and what it may do.
+Handler = Callable[[dict, WebhookActions], Answer]
+
+
+def purchase_find(**lookup) -> AICreditPurchase | None:
+    """The purchase these fields name, or None when one of them is empty."""
+    return AICreditPurchase.objects.filter(**lookup).first() if all(lookup.values()) else None
+
+
+def amount_problem(amount) -> str:
+    """Why an event's amount cannot be money (then the event is rejected), or "".
+
+    Rejected, not an error: the gateway retries anything but 200, and a bad amount stays bad."""
+    try:
+        minor_units_parse(amount)
+    except ValueError as exc:
+        return f"Rejected: amount {loggable(amount, limit=40)} is {exc}."
+    return ""
+
+
+def return_url_checked(url: str) -> str:
+    """A URL the gateway sends the browser back to: only to hosts we trust (no open redirect)."""
+    parts = urlsplit(url)
+    allowed = {host.lower() for host in settings.PAYMENT_CALLBACK_ALLOWED_HOSTS}
+    # Browsers and Python disagree on what host `http://evil.example\@allowed/` names, so any
+    # credentials or backslash in the URL is refused rather than parsed.
+    ambiguous = "@" in parts.netloc or "\\" in url
+    if (
+        ambiguous
+        or parts.scheme not in {"http", "https"}
+        or ((parts.hostname or "").lower() not in allowed)
+    ):
+        raise CallbackUrlNotAllowed()
+    return url
+
+
 class Gateway(Protocol):
     name: str
+    # The purchase column that keeps the gateway's id of its checkout.
+    checkout_id_field: str
+    # Whether the payer comes back to verify with that id rather than our reference.
+    returns_with_checkout_id: bool
+    # What the gateway does with each webhook event it sends: `{event: handler}`.
+    handlers: Mapping[str, Handler]
 
     def is_configured(self) -> bool:
         """Whether this server holds the keys to sell through the gateway."""
+
+    def package_price(self, *, package: CreditPackage) -> Price:
+        """What a purchase of the package costs through this gateway; raises a DomainError
+        when the gateway does not sell it."""
+
+    def package_listed_price(self, *, package: CreditPackage) -> Price | None:
+        """The package's price through this gateway in the packages listing, or None."""
+
+    def custom_amount_check(self) -> None:
+        """Raise a DomainError if the gateway does not sell a custom amount."""
+
+    def payment_method_for(self, *, requested: str) -> str:
+        """The payment method a purchase through this gateway records."""
+
+    def return_urls(
+        self, *, callback_url: str | None, success_url: str | None, cancel_url: str | None
+    ) -> tuple[str, str]:
+        """Where the checkout sends the browser back to after paying, and on cancelling ("":
+        the gateway's default, or none): checked against PAYMENT_CALLBACK_ALLOWED_HOSTS."""
 
     def checkout_start(
         self,

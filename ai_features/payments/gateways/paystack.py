@@ -1,5 +1,5 @@
-"""Paystack: a small API client (typed gateway errors, transaction calls, webhook signatures)
-and the gateway interface over it."""
+"""Paystack: a small API client (typed gateway errors, transaction calls, webhook signatures),
+its webhook event handlers, and the gateway interface over them."""
 
 import hashlib
 import hmac
@@ -10,11 +10,25 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from ai_features.credits.money import minor_units_parse, to_minor_units
-from ai_features.models import AICreditPurchase
+from ai_features.credits.money import from_minor_units, minor_units_parse, to_minor_units
+from ai_features.models import AICreditPurchase, CreditPackage
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
-from ai_features.payments.gateways.base import Checkout, Verdict, VerdictStatus, WebhookDelivery
+from ai_features.payments.gateways.base import (
+    Answer,
+    Checkout,
+    DisputeReport,
+    Price,
+    Result,
+    Verdict,
+    VerdictStatus,
+    WebhookActions,
+    WebhookDelivery,
+    amount_problem,
+    purchase_find,
+    return_url_checked,
+)
 from pos.jsonsafe import json_loads_finite
+from pos.logsafe import loggable
 
 logger = logging.getLogger(__name__)
 
@@ -261,13 +275,113 @@ def _event_parse(raw_body: bytes) -> tuple[str, dict] | None:
     return str(payload.get("event", "")), payload["data"]
 
 
+# --- Webhook events ---------------------------------------------------------------------------
+
+
+def _purchase(reference: str) -> AICreditPurchase | None:
+    return purchase_find(payment_reference=reference, gateway=PaystackGateway.name)
+
+
+def _charge_success(data: dict, actions: WebhookActions) -> Answer:
+    if problem := amount_problem(data.get("amount")):
+        return Result.REJECTED, problem
+    purchase = _purchase(str(data.get("reference", "")))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this reference."
+    return actions.purchase_fulfil(purchase=purchase, verdict=paystack_verdict(data))
+
+
+def _refund_processed(data: dict, actions: WebhookActions) -> Answer:
+    if problem := amount_problem(data.get("amount")):
+        return Result.REJECTED, problem
+    purchase = _purchase(str(data.get("transaction_reference", "")))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No Paystack purchase has this transaction reference."
+    currency = str(data.get("currency") or "").upper()
+    if not currency:
+        return Result.REJECTED, "Rejected: the refund names no currency."
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
+    return actions.refund_apply(purchase=purchase, data={**data, "currency": currency})
+
+
+def _refund_update(data: dict, actions: WebhookActions) -> Answer:
+    if _purchase(str(data.get("transaction_reference", ""))) is None:
+        return Result.UNKNOWN_REFERENCE, "No Paystack purchase has this transaction reference."
+    return Result.RECORDED, f"Refund status: {loggable(data.get('status'), limit=30)}."
+
+
+def _dispute(data: dict, actions: WebhookActions) -> Answer:
+    """`charge.dispute.create` and `.resolve`: `refund_amount` may be null (the whole payment);
+    `resolution` is `declined` (the shop keeps the money) or `merchant-accepted`."""
+    transaction = data.get("transaction") if isinstance(data.get("transaction"), dict) else {}
+    purchase = _purchase(str(transaction.get("reference") or ""))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No Paystack purchase is the disputed transaction."
+    amount = data.get("refund_amount")
+    if amount is not None and (problem := amount_problem(amount)):
+        return Result.REJECTED, problem
+    currency = str(data.get("currency") or purchase.currency).upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Dispute in {loggable(currency)}, purchase in {purchase.currency}."
+    resolution = data.get("resolution")
+    if data.get("status") == "resolved" and resolution not in {"declined", "merchant-accepted"}:
+        return Result.REJECTED, f"Rejected: resolution {loggable(resolution, limit=30)}."
+    report = DisputeReport(
+        dispute_id=f"paystack:{loggable(data.get('id'), limit=80)}",
+        amount=None if amount is None else from_minor_units(amount),
+        currency=currency,
+        won=None if data.get("status") != "resolved" else resolution == "declined",
+    )
+    return actions.dispute_apply(purchase=purchase, report=report)
+
+
+HANDLERS = {
+    "charge.success": _charge_success,
+    "refund.processed": _refund_processed,
+    "refund.pending": _refund_update,
+    "refund.processing": _refund_update,
+    "refund.failed": _refund_update,
+    "refund.needs-attention": _refund_update,
+    "charge.dispute.create": _dispute,
+    "charge.dispute.resolve": _dispute,
+}
+
+
 class PaystackGateway:
     """Paystack behind the gateway interface (GHS: mobile money, card, bank transfer)."""
 
     name = "paystack"
+    checkout_id_field = "access_code"
+    returns_with_checkout_id = False  # the payer comes back with our reference
+    handlers = HANDLERS
 
     def is_configured(self) -> bool:
         return bool(settings.PAYSTACK_SECRET_KEY)
+
+    def package_price(self, *, package: CreditPackage) -> Price:
+        """The package's price in AI_CREDIT_CURRENCY, the tax lines on top."""
+        return Price(amount=package.price, currency=settings.AI_CREDIT_CURRENCY, taxed=True)
+
+    def package_listed_price(self, *, package: CreditPackage) -> Price | None:
+        """Always listed: the package's own price and currency."""
+        return Price(amount=package.price, currency=package.currency, taxed=True)
+
+    def custom_amount_check(self) -> None:
+        """Paystack sells a custom amount too."""
+
+    def payment_method_for(self, *, requested: str) -> str:
+        """The buyer's preference as given: only `channels` narrows the checkout."""
+        return requested
+
+    def return_urls(
+        self, *, callback_url: str | None, success_url: str | None, cancel_url: str | None
+    ) -> tuple[str, str]:
+        """The callback URL (by default the SPA's payment callback page); Paystack has no
+        cancel URL."""
+        if not callback_url:
+            return f"{settings.FRONTEND_URL}/payment/callback", ""
+        return return_url_checked(callback_url), ""
 
     def checkout_start(
         self,

@@ -1,6 +1,7 @@
 """Stripe (design section 13): a small client around the official `stripe` SDK, pointed at
-STRIPE_API_BASE, and the gateway interface over it. Card payments in STRIPE_CURRENCY through
-Stripe Checkout; fulfilled by the signed `checkout.session.*` webhooks and by verify."""
+STRIPE_API_BASE, its webhook event handlers, and the gateway interface over them. Card payments
+in STRIPE_CURRENCY through Stripe Checkout; fulfilled by the signed `checkout.session.*` webhooks
+and by verify."""
 
 import contextlib
 import logging
@@ -9,10 +10,28 @@ import requests
 import stripe
 from django.conf import settings
 
-from ai_features.credits.money import minor_units_parse, to_minor_units
+from ai_features.credits.money import from_minor_units, minor_units_parse, to_minor_units
 from ai_features.models import AICreditPurchase, CreditPackage
-from ai_features.payments.errors import GatewayError, GatewayNotConfigured, GatewayTimeout
-from ai_features.payments.gateways.base import Checkout, Verdict, VerdictStatus, WebhookDelivery
+from ai_features.payments.errors import (
+    GatewayError,
+    GatewayNotConfigured,
+    GatewayTimeout,
+    NotSoldThroughStripe,
+)
+from ai_features.payments.gateways.base import (
+    Answer,
+    Checkout,
+    DisputeReport,
+    Price,
+    Result,
+    Verdict,
+    VerdictStatus,
+    WebhookActions,
+    WebhookDelivery,
+    amount_problem,
+    purchase_find,
+    return_url_checked,
+)
 from pos.jsonsafe import json_loads, json_loads_finite
 from pos.logsafe import loggable
 
@@ -175,13 +194,157 @@ def session_verdict(session: dict, *, failed_reason: str = "") -> Verdict:
     )
 
 
+# --- Webhook events ---------------------------------------------------------------------------
+
+
+def _purchase(**lookup) -> AICreditPurchase | None:
+    return purchase_find(**lookup, gateway=StripeGateway.name)
+
+
+def _session_event(session: dict, actions: WebhookActions, *, failed_reason: str = "") -> Answer:
+    # By client_reference_id alone: it is the reference the verdict is checked against, so a
+    # session naming no purchase of ours must not settle one found another way.
+    purchase = _purchase(payment_reference=str(session.get("client_reference_id") or ""))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this client_reference_id."
+    if problem := amount_problem(session.get("amount_total")):
+        return Result.REJECTED, problem
+    if failed_reason and session.get("id") != purchase.checkout_session_id:
+        # Only the purchase's own checkout can fail it. One replaced before anyone was sent to
+        # it (a stale Price, see checkout_start) expires unpaid while the payer uses the new one.
+        return Result.RECORDED, "Not the purchase's current checkout: nothing changed."
+    verdict = session_verdict(session, failed_reason=failed_reason)
+    return actions.purchase_fulfil(purchase=purchase, verdict=verdict)
+
+
+def _checkout_completed(session: dict, actions: WebhookActions) -> Answer:
+    # `unpaid` here is a delayed method still on its way: the purchase waits for
+    # async_payment_succeeded (or _failed).
+    return _session_event(session, actions)
+
+
+def _async_failed(session: dict, actions: WebhookActions) -> Answer:
+    return _session_event(session, actions, failed_reason="The delayed payment failed.")
+
+
+def _session_expired(session: dict, actions: WebhookActions) -> Answer:
+    return _session_event(session, actions, failed_reason="The checkout expired unpaid.")
+
+
+def _charge_refunded(charge: dict, actions: WebhookActions) -> Answer:
+    if problem := amount_problem(charge.get("amount_refunded")):
+        return Result.REJECTED, problem
+    metadata = charge.get("metadata") if isinstance(charge.get("metadata"), dict) else {}
+    purchase = _purchase(payment_reference=str(metadata.get("reference") or "")) or _purchase(
+        payment_intent_id=str(charge.get("payment_intent") or "")
+    )
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No purchase has this charge's reference or intent."
+    currency = str(charge.get("currency") or "").upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Refund in {loggable(currency)}, purchase in {purchase.currency}."
+    total = minor_units_parse(charge["amount_refunded"])
+    # Stripe reports the charge's refunded total so far; the total names this state of it.
+    key = f"stripe:{loggable(charge.get('id'), limit=80)}:{total}"
+    return actions.refunded_total_apply(
+        purchase=purchase, total_minor=total, currency=currency, refund_key=key
+    )
+
+
+DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
+
+
+def _dispute(dispute: dict, actions: WebhookActions, *, closing: bool) -> Answer:
+    """`charge.dispute.created`, and `.closed` (`won`, `warning_closed` or `lost`)."""
+    purchase = _purchase(payment_intent_id=str(dispute.get("payment_intent") or ""))
+    if purchase is None:
+        return Result.UNKNOWN_REFERENCE, "No Stripe purchase has this dispute's payment intent."
+    if problem := amount_problem(dispute.get("amount")):
+        return Result.REJECTED, problem
+    currency = str(dispute.get("currency") or "").upper()
+    if currency != purchase.currency:
+        return Result.REJECTED, f"Dispute in {loggable(currency)}, purchase in {purchase.currency}."
+    status = str(dispute.get("status") or "")
+    if closing and status not in DISPUTE_WON:
+        return Result.REJECTED, f"Rejected: a closed dispute with status {loggable(status)}."
+    report = DisputeReport(
+        dispute_id=f"stripe:{loggable(dispute.get('id'), limit=80)}",
+        amount=from_minor_units(dispute["amount"]),
+        currency=currency,
+        won=DISPUTE_WON[status] if closing else None,
+    )
+    return actions.dispute_apply(purchase=purchase, report=report)
+
+
+def _dispute_created(dispute: dict, actions: WebhookActions) -> Answer:
+    return _dispute(dispute, actions, closing=False)
+
+
+def _dispute_closed(dispute: dict, actions: WebhookActions) -> Answer:
+    return _dispute(dispute, actions, closing=True)
+
+
+HANDLERS = {
+    "checkout.session.completed": _checkout_completed,
+    "checkout.session.async_payment_succeeded": _checkout_completed,
+    "checkout.session.async_payment_failed": _async_failed,
+    "checkout.session.expired": _session_expired,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
+}
+
+
+def _default_cancel_url(*, reference: str) -> str:
+    """Where Stripe sends a payer who cancels, unless the request named a page."""
+    return (
+        f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe&cancelled=1&reference={reference}"
+    )
+
+
 class StripeGateway:
     """Stripe behind the gateway interface."""
 
     name = "stripe"
+    checkout_id_field = "checkout_session_id"
+    # The success URL carries Stripe's `{CHECKOUT_SESSION_ID}`: verify finds the purchase by it.
+    returns_with_checkout_id = True
+    handlers = HANDLERS
 
     def is_configured(self) -> bool:
         return bool(settings.STRIPE_SECRET_KEY)
+
+    def package_price(self, *, package: CreditPackage) -> Price:
+        """The package's Stripe price in STRIPE_CURRENCY, no tax lines; a package without one
+        is not sold through Stripe."""
+        if package.stripe_price is None:
+            raise NotSoldThroughStripe()
+        return Price(amount=package.stripe_price, currency=settings.STRIPE_CURRENCY, taxed=False)
+
+    def package_listed_price(self, *, package: CreditPackage) -> Price | None:
+        """Listed only while this server can take Stripe payments."""
+        if package.stripe_price is None or not settings.STRIPE_SECRET_KEY:
+            return None
+        return Price(amount=package.stripe_price, currency=settings.STRIPE_CURRENCY, taxed=False)
+
+    def custom_amount_check(self) -> None:
+        raise NotSoldThroughStripe("Stripe sells packages only, not a custom amount.")
+
+    def payment_method_for(self, *, requested: str) -> str:
+        """Stripe Checkout takes cards only."""
+        return AICreditPurchase.PaymentMethod.CARD
+
+    def return_urls(
+        self, *, callback_url: str | None, success_url: str | None, cancel_url: str | None
+    ) -> tuple[str, str]:
+        """Stripe's success URL, and the cancel URL if one was given ("" for the default, which
+        names the purchase reference once there is one: see checkout_start).
+        `{CHECKOUT_SESSION_ID}` is Stripe's own placeholder and reaches it as it is."""
+        callback = f"{settings.FRONTEND_URL}/payment/callback?gateway=stripe"
+        success = success_url or callback + "&session_id={CHECKOUT_SESSION_ID}"
+        # The default is checked too: FRONTEND_URL's host may be missing from the allow-list.
+        return_url_checked(cancel_url or _default_cancel_url(reference=""))
+        return return_url_checked(success), cancel_url or ""
 
     def checkout_start(
         self,
@@ -207,7 +370,8 @@ class StripeGateway:
             "client_reference_id": purchase.payment_reference,
             "customer_email": email or None,
             "success_url": return_url,
-            "cancel_url": cancel_url,
+            # Only the default cancel URL is ours to fill in: a given one goes as it is.
+            "cancel_url": cancel_url or _default_cancel_url(reference=purchase.payment_reference),
             "metadata": ids,
             # Refunds name the charge and its payment intent, not the session.
             "payment_intent_data": {"metadata": ids},
