@@ -5,18 +5,16 @@ handing the handler the payment services as `ACTIONS`, each answered as a delive
 import hashlib
 import ipaddress
 import logging
-from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
-from ai_features.models import AICreditPurchase, InvalidWebhookCount, WebhookEvent
+from ai_features.models import AICreditPurchase, WebhookEvent
 from ai_features.payments.disputes import purchase_dispute_close, purchase_dispute_open
 from ai_features.payments.fulfilment import Outcome as Settled
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.gateways import gateway_for
 from ai_features.payments.gateways.base import Answer, DisputeReport, Verdict
+from ai_features.payments.invalid_webhooks import invalid_delivery_storable
 from ai_features.payments.refunds import purchase_refund_apply, purchase_refunded_total_apply
 from pos.logsafe import loggable
 
@@ -186,47 +184,6 @@ def _address(remote_addr: str | None) -> str | None:
         return str(ipaddress.ip_address(remote_addr or ""))
     except ValueError:
         return None
-
-
-_COUNTS = InvalidWebhookCount._meta.db_table
-# Counts one unsigned delivery in its address's minute, and one more dropped once the minute has
-# had more than the limit. One statement: the row lock ON CONFLICT takes serialises racing
-# deliveries, so none is miscounted. (SET reads the row as it was.)
-_COUNT_INVALID = (
-    f"INSERT INTO {_COUNTS} (remote_addr, minute, received, dropped) "  # noqa: S608
-    "VALUES (%(addr)s, %(minute)s, 1, CASE WHEN 1 > %(limit)s THEN 1 ELSE 0 END) "
-    "ON CONFLICT (remote_addr, minute) DO UPDATE SET "
-    f"received = {_COUNTS}.received + 1, "
-    f"dropped = {_COUNTS}.dropped + CASE WHEN {_COUNTS}.received + 1 > %(limit)s THEN 1 ELSE 0 END "
-    "RETURNING received, dropped"
-)
-
-
-def invalid_delivery_storable(*, remote_addr: str | None, now: datetime) -> bool:
-    """Count one unsigned delivery from `remote_addr`: whether it is among the first
-    WEBHOOK_INVALID_PER_MINUTE of its minute, and so is stored. Past the limit, only the count
-    grows (InvalidWebhookCount, in the admin), and one warning a minute says so."""
-    limit = settings.WEBHOOK_INVALID_PER_MINUTE
-    minute = now.replace(second=0, microsecond=0)
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNT_INVALID, {"addr": remote_addr, "minute": minute, "limit": limit})
-        received, dropped = cursor.fetchone()
-    if dropped == 1:
-        logger.warning(
-            "unsigned webhooks over %s a minute from remote_addr=%s: counted, not stored",
-            limit,
-            remote_addr or "-",
-        )
-    return received <= limit
-
-
-def invalid_deliveries_purge(*, now: datetime) -> tuple[int, int]:
-    """Delete the unsigned deliveries, and their counts, older than
-    WEBHOOK_INVALID_RETENTION_DAYS: (deliveries, counts) deleted. Signed ones are kept."""
-    before = now - timedelta(days=settings.WEBHOOK_INVALID_RETENTION_DAYS)
-    deliveries = WebhookEvent.objects.filter(signature_valid=False, received_at__lt=before)
-    counts = InvalidWebhookCount.objects.filter(minute__lt=before)
-    return deliveries.delete()[0], counts.delete()[0]
 
 
 def _log(delivery: WebhookEvent, data: dict | None) -> None:

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from ai_features.models import InvalidWebhookCount, WebhookEvent
-from ai_features.payments.webhooks import invalid_delivery_storable, webhook_receive
+from ai_features.payments.invalid_webhooks import invalid_delivery_storable
+from ai_features.payments.webhooks import webhook_receive
 from conftest import charge_success_body, make_purchase, run_in_threads, sign, stored_balance
 
 pytestmark = pytest.mark.django_db

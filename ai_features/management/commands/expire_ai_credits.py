@@ -9,7 +9,7 @@ from ai_features.credits.expiry import (
     holds_release_stale,
 )
 from ai_features.features.idempotency import answers_purge
-from ai_features.payments.webhooks import invalid_deliveries_purge
+from ai_features.payments.invalid_webhooks import invalid_deliveries_purge
 
 
 class Command(BaseCommand):
