@@ -71,7 +71,7 @@ SANDBOX ?= true
 run: export DEBUG ?= true
 run: export SECURE_SSL ?= false
 ifeq ($(SANDBOX),true)
-run: export PAYSTACK_SANDBOX := true
+run: export SANDBOX := true
 run: export PAYSTACK_SECRET_KEY := sk_test_sandbox_local_only
 run: export PAYSTACK_PUBLIC_KEY := pk_test_sandbox_local_only
 run: export PAYSTACK_BASE_URL := http://$(HOST):$(PORT)/sandbox/paystack
@@ -108,7 +108,7 @@ manage: venv $(DB_START)
 # set it in the environment or on the command line (`make serve FORWARDED_ALLOW_IPS=10.0.0.0/8`).
 FORWARDED_ALLOW_IPS ?= 127.0.0.1
 serve: export DEBUG := false
-serve: export PAYSTACK_SANDBOX := false
+serve: export SANDBOX := false
 serve: export FORWARDED_ALLOW_IPS := $(FORWARDED_ALLOW_IPS)
 serve: venv
 	$(BIN)/python manage.py migrate --noinput

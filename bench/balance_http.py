@@ -39,7 +39,7 @@ ENV = {
     "DATABASE_URL": DATABASE_URL,
     "DEBUG": "false",
     "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret"),
-    "PAYSTACK_SANDBOX": "false",
+    "SANDBOX": "false",
     "PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}",
 }
 APP_PATH = "/ai/api/credits/balance/"

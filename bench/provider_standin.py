@@ -4,7 +4,7 @@ fixed delay with a real-shaped chat completion.
     .venv/bin/python bench/provider_standin.py [--delay 5] [--port 0]
 
 It prints `port N` once it listens on 127.0.0.1, then serves until killed. The answers are the
-ones the sandbox gives `make run` (paystack_sandbox/openai_standin.py): plain text for product
+ones the sandbox gives `make run` (sandbox/openai/standin.py): plain text for product
 description, a `{"summary", "segment", "recommendations"}` JSON object when the request asks for
 JSON (customer insight), with a realistic `usage`. The delay stands for a provider thinking; any
 number of calls can wait through it at once.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from paystack_sandbox.openai_standin import StandInError, completion_for  # noqa: E402
+from sandbox.openai.standin import StandInError, completion_for  # noqa: E402
 
 PATH = b"/v1/chat/completions"
 MAX_HEAD = 64 * 1024

@@ -89,7 +89,7 @@ def server_env(database_url: str, provider_port: int, workdir: Path) -> dict:
     }
     env.update(
         DEBUG="false",
-        PAYSTACK_SANDBOX="false",
+        SANDBOX="false",
         DJANGO_SECRET_KEY="bench-only-secret-not-for-production",  # noqa: S106
         DATABASE_URL=database_url,
         STATIC_ROOT=str(workdir / "static"),

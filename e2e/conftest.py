@@ -51,7 +51,7 @@ def _serve(folder: Path, database_url: str):
         DJANGO_SETTINGS_MODULE="pos.settings",
         DEBUG="true",
         DATABASE_URL=database_url,
-        PAYSTACK_SANDBOX="true",
+        SANDBOX="true",
         PAYSTACK_SECRET_KEY="sk_test_e2e_sandbox",
         PAYSTACK_PUBLIC_KEY="pk_test_e2e_sandbox",
         PAYSTACK_BASE_URL=f"{base}/sandbox/paystack",

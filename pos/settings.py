@@ -3,6 +3,7 @@
 `.env` beside manage.py is loaded first; variables already in the environment win.
 """
 
+import logging
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -259,14 +260,26 @@ PAYSTACK_SECRET_KEY = env("PAYSTACK_SECRET_KEY")
 PAYSTACK_PUBLIC_KEY = env("PAYSTACK_PUBLIC_KEY")
 PAYSTACK_BASE_URL = env("PAYSTACK_BASE_URL", "https://api.paystack.co").rstrip("/")
 PAYSTACK_TIMEOUT_SECONDS = float(env("PAYSTACK_TIMEOUT_SECONDS", "10"))
-# A local stand-in for Paystack (the paystack_sandbox app), mounted at /sandbox/paystack/ with the
-# demo page at /demo/ only when this is on. `make run` turns it on; production never does.
-PAYSTACK_SANDBOX = env_bool("PAYSTACK_SANDBOX", False)
+# The sandbox app: local stand-ins for Paystack (/sandbox/paystack/), Stripe (/sandbox/stripe/)
+# and the LLM provider (/sandbox/openai/v1/), with the demo page at /demo/, installed and mounted
+# only when SANDBOX is on. `make run` turns it on; `make serve` turns it off. PAYSTACK_SANDBOX,
+# its old name, is still read when SANDBOX is unset, with a deprecation warning.
+if env("SANDBOX"):
+    SANDBOX = env_bool("SANDBOX", False)
+elif env("PAYSTACK_SANDBOX"):
+    # Logged, not warnings.warn: a DeprecationWarning from here is hidden by default, and
+    # logging is not configured yet, so this reaches stderr through logging's last resort.
+    logging.getLogger("pos.settings").warning(
+        "PAYSTACK_SANDBOX is deprecated: set SANDBOX instead (SANDBOX wins when both are set)."
+    )
+    SANDBOX = env_bool("PAYSTACK_SANDBOX", False)
+else:
+    SANDBOX = False
 PAYSTACK_SANDBOX_WEBHOOK_URL = env("PAYSTACK_SANDBOX_WEBHOOK_URL")
 # Installed only with the sandbox on, so a production database never gets their tables. The
-# sandbox app refuses to start with a live key of either gateway (paystack_sandbox.apps).
-SANDBOX_APPS = ["paystack_sandbox", "demo_spa"]
-if PAYSTACK_SANDBOX:
+# sandbox app refuses to start with a live key of either gateway (sandbox.apps).
+SANDBOX_APPS = ["sandbox", "demo_spa"]
+if SANDBOX:
     INSTALLED_APPS += SANDBOX_APPS
 
 # Stripe, the second gateway (card, in STRIPE_CURRENCY). Without the key it is not offered.

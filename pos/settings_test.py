@@ -1,5 +1,5 @@
 """Settings for the test suite: production settings plus a throwaway key and fast hashing, and
-the sandbox apps installed (their tests need their tables and templates) while PAYSTACK_SANDBOX
+the sandbox apps installed (their tests need their tables and templates) while SANDBOX
 stays off: each sandbox test switches it on itself."""
 
 import os

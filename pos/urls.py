@@ -17,10 +17,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-if settings.PAYSTACK_SANDBOX:
+if settings.SANDBOX:
     urlpatterns += [
-        path("sandbox/paystack/", include("paystack_sandbox.urls")),
-        path("sandbox/openai/v1/", include("paystack_sandbox.openai_urls")),
-        path("sandbox/stripe/", include("paystack_sandbox.stripe_urls")),
+        path("sandbox/paystack/", include("sandbox.paystack.urls")),
+        path("sandbox/openai/v1/", include("sandbox.openai.urls")),
+        path("sandbox/stripe/", include("sandbox.stripe.urls")),
         path("demo/", include("demo_spa.urls")),
     ]

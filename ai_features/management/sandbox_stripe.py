@@ -19,7 +19,7 @@ CHATTY_LOGGERS = ("stripe", "pos.request")
 def stripe_is_local_sandbox() -> bool:
     """Whether STRIPE_API_BASE is this project's own stand-in (as `make run` sets it)."""
     base = urlsplit(settings.STRIPE_API_BASE)
-    return bool(settings.PAYSTACK_SANDBOX) and base.path.rstrip("/") == SANDBOX_PATH
+    return bool(settings.SANDBOX) and base.path.rstrip("/") == SANDBOX_PATH
 
 
 class InProcessHTTP(stripe.HTTPClient):

@@ -8,10 +8,10 @@ from django.test import Client
 
 from ai_features.models import CreditPackage
 from ai_features.payments.gateways.stripe import StripeService
-from paystack_sandbox.stripe_models import StripeSandboxPrice, StripeSandboxProduct
-from paystack_sandbox.tests.stripe_helpers import API_BASE, STRIPE_KEY, DjangoClientHTTP, sdk_client
+from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
+from sandbox.tests.stripe_helpers import API_BASE, STRIPE_KEY, DjangoClientHTTP, sdk_client
 
-URLS = "paystack_sandbox.tests.urls"
+URLS = "sandbox.tests.urls"
 DEMO_PRICES = {"starter": Decimal("2.50"), "value": Decimal("6.50"), "premium": Decimal("14.50")}
 
 
@@ -43,7 +43,7 @@ class StandInHTTP(DjangoClientHTTP):
 def stand_in(settings, monkeypatch, *modules) -> StandInHTTP:
     """Stripe configured as `make run` configures it, with StripeService in `modules` reaching
     the stand-in through the test client."""
-    settings.PAYSTACK_SANDBOX = True  # the stand-in answers only with the sandbox on
+    settings.SANDBOX = True  # the stand-in answers only with the sandbox on
     settings.STRIPE_SECRET_KEY = STRIPE_KEY
     settings.STRIPE_API_BASE = API_BASE
     settings.STRIPE_CURRENCY = "USD"

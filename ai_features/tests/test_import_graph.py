@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("accounts", "ai_features", "pos", "paystack_sandbox", "demo_spa")
+PACKAGES = ("accounts", "ai_features", "pos", "sandbox", "demo_spa")
 CORE = "ai_features.credits"
-NOT_FOR_THE_CORE = ("ai_features.payments", "ai_features.features", "paystack_sandbox")
+NOT_FOR_THE_CORE = ("ai_features.payments", "ai_features.features", "sandbox")
 
 
 def _module_name(path: Path) -> str:

@@ -11,9 +11,9 @@ from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
 from ai_features.management.sandbox_stripe import InProcessHTTP
 from ai_features.models import CreditPackage
 from conftest import stored_balance
-from paystack_sandbox.stripe_models import StripeSandboxPrice, StripeSandboxProduct
+from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 
-STANDIN_URLS = "paystack_sandbox.tests.urls"
+STANDIN_URLS = "sandbox.tests.urls"
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_running_again_reuses_the_shop_and_grants_nothing_more():
 
 
 def test_with_the_sandbox_on_it_points_at_the_demo_page(settings):
-    settings.PAYSTACK_SANDBOX = True
+    settings.SANDBOX = True
 
     out = run()
 
@@ -64,7 +64,7 @@ def test_with_the_sandbox_off_it_does_not_mention_the_demo_page():
 @pytest.fixture
 def stripe_sandbox(settings):
     """Stripe configured as `make run` configures it: the local stand-in, reached in-process."""
-    settings.PAYSTACK_SANDBOX = True
+    settings.SANDBOX = True
     settings.STRIPE_SECRET_KEY = "sk_test_sandbox_local_only"
     settings.STRIPE_API_BASE = "http://testserver/sandbox/stripe"
     settings.STRIPE_CURRENCY = "USD"

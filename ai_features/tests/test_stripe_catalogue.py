@@ -23,7 +23,7 @@ from ai_features.tests.stripe_standin import (
     prices_give,
     stand_in,
 )
-from paystack_sandbox.stripe_models import StripeSandboxPrice, StripeSandboxProduct
+from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 
 pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
 

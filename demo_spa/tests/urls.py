@@ -1,4 +1,4 @@
-"""The project's URLs with the demo page mounted, whatever PAYSTACK_SANDBOX says."""
+"""The project's URLs with the demo page mounted, whatever SANDBOX says."""
 
 from django.urls import include, path
 

@@ -206,7 +206,7 @@ def test_the_real_settings_answer_503_when_the_database_url_names_a_closed_port(
         DJANGO_SECRET_KEY="a-real-secret-for-this-test",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{CLOSED_PORT}/ai_credits",
         SECURE_SSL="false",
-        PAYSTACK_SANDBOX="false",
+        SANDBOX="false",
     )
 
     result = run_python(WSGI_REQUESTS, env)

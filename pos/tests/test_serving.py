@@ -36,7 +36,7 @@ def test_static_files_are_served_with_debug_off_after_collectstatic(tmp_path, fr
         "STATIC_ROOT": str(tmp_path / "static"),
         "DATABASE_URL": fresh_database_url,
         "ALLOWED_HOSTS": "testserver",
-        "PAYSTACK_SANDBOX": "false",
+        "SANDBOX": "false",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
 

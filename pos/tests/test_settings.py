@@ -232,3 +232,45 @@ def test_the_unsigned_webhook_limits_are_read_from_the_environment():
     assert given.stdout.split() == ["5", "30"], given.stderr
     assert negative.returncode != 0
     assert "WEBHOOK_INVALID_PER_MINUTE and WEBHOOK_INVALID_RETENTION_DAYS" in negative.stderr
+
+
+SANDBOX_PROBE = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.SANDBOX, 'sandbox' in settings.INSTALLED_APPS)"
+)
+
+
+def sandbox_switch(**env):
+    """settings.SANDBOX, and whether the app is installed, under the real settings with only
+    the given switches set (no gateway key)."""
+    clean = real_settings_env(
+        drop=("SANDBOX", "PAYSTACK_", "STRIPE_"), DEBUG="true", SANDBOX="", PAYSTACK_SANDBOX=""
+    )
+    return run_python(SANDBOX_PROBE, {**clean, **env})
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "False False"),
+        ({"SANDBOX": "true"}, "True True"),
+        ({"SANDBOX": "false"}, "False False"),
+        ({"SANDBOX": "false", "PAYSTACK_SANDBOX": "true"}, "False False"),  # SANDBOX wins
+        ({"SANDBOX": "true", "PAYSTACK_SANDBOX": "false"}, "True True"),
+    ],
+)
+def test_sandbox_switches_the_sandbox_and_wins_over_its_old_name(env, expected):
+    result = sandbox_switch(**env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+    assert "PAYSTACK_SANDBOX is deprecated" not in result.stderr
+
+
+@pytest.mark.parametrize(("old", "expected"), [("true", "True True"), ("false", "False False")])
+def test_paystack_sandbox_is_still_read_when_sandbox_is_unset_with_a_warning(old, expected):
+    result = sandbox_switch(PAYSTACK_SANDBOX=old)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+    assert "PAYSTACK_SANDBOX is deprecated: set SANDBOX instead" in result.stderr

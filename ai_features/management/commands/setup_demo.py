@@ -72,7 +72,7 @@ class Command(BaseCommand):
             f"API token: {token.key}\n"
             f'Try: curl -H "Authorization: Token {token.key}" {url}'
         )
-        if settings.PAYSTACK_SANDBOX:
+        if settings.SANDBOX:
             self.stdout.write(
                 f"Buy credits in the browser: {options['base_url']}/demo/ (log in as "
                 f"'{DEMO_USERNAME}' / '{options['password']}', or register). Paystack is the "
