@@ -3,6 +3,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -46,6 +47,25 @@ def test_start_up_fails_without_a_database_url_when_debug_is_off():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: DATABASE_URL is not set" in result.stderr
+
+
+def test_the_test_settings_without_a_database_url_point_at_the_projects_own_server():
+    """So `pytest`, or a command run with pos.settings_test, outside make reaches the server
+    `make test` started; nothing is started by the settings."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['HOST'])"
+    )
+    env = real_settings_env(DJANGO_SETTINGS_MODULE="pos.settings_test", DATABASE_URL="")
+
+    own = subprocess.run(  # noqa: S603 (the project's own script)
+        [sys.executable, "scripts/devdb", "url"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+
+    result = run_python(code, env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == unquote(own.split("@", 1)[1].rsplit(":", 1)[0])
 
 
 def test_settings_never_start_a_server_without_a_database_url_even_with_debug_on():
