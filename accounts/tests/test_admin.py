@@ -10,7 +10,8 @@ from django.urls import reverse
 from accounts.models import Business, BusinessMembership
 from ai_features.credits.grants import credits_grant
 from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
-from conftest import ledger_sum, make_business, make_user, stored_balance
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +60,8 @@ def confirm_grant(client, businesses, credits="25.50", package="support", follow
 
 
 def test_the_business_changelist_lists_businesses_with_their_current_balance(admin_client):
-    rich = make_business(name="Kofi Mart")
-    poor = make_business(name="Ama Stores")
+    rich = BusinessFactory(name="Kofi Mart")
+    poor = BusinessFactory(name="Ama Stores")
     credits_grant(business=rich, credits=Decimal("42.50"), package="support")
 
     response = admin_client.get(BUSINESSES)
@@ -76,7 +77,7 @@ def test_the_business_changelist_lists_businesses_with_their_current_balance(adm
 
 
 def test_the_balance_column_ignores_an_expired_inactive_row(admin_client):
-    business = make_business()
+    business = BusinessFactory()
     BusinessAICredits.objects.create(business=business, balance=0, is_active=False)
     BusinessAICredits.objects.create(business=business, balance=Decimal("7.00"), is_active=True)
 
@@ -87,11 +88,11 @@ def test_the_balance_column_ignores_an_expired_inactive_row(admin_client):
 
 
 def test_the_business_changelist_costs_the_same_queries_for_one_or_many_businesses(admin_client):
-    credits_grant(business=make_business(), credits=5, package="support")
+    credits_grant(business=BusinessFactory(), credits=5, package="support")
     with CaptureQueriesContext(connection) as one:
         assert admin_client.get(BUSINESSES).status_code == 200
     for _ in range(4):
-        credits_grant(business=make_business(), credits=5, package="support")
+        credits_grant(business=BusinessFactory(), credits=5, package="support")
     with CaptureQueriesContext(connection) as five:
         assert admin_client.get(BUSINESSES).status_code == 200
 
@@ -103,9 +104,9 @@ def test_the_business_changelist_costs_the_same_queries_for_one_or_many_business
     [("Kofi", "Kofi Mart"), ("ama_owner", "Ama Stores"), ("kofi@shop.example", "Kofi Mart")],
 )
 def test_businesses_are_found_by_name_owner_username_and_email(admin_client, query, expected):
-    kofi = make_business(name="Kofi Mart")
+    kofi = BusinessFactory(name="Kofi Mart")
     Business.objects.filter(pk=kofi.pk).update(email="kofi@shop.example")
-    make_business(owner=make_user("ama_owner"), name="Ama Stores")
+    BusinessFactory(owner=UserFactory(username="ama_owner"), name="Ama Stores")
 
     response = admin_client.get(BUSINESSES, {"q": query})
 
@@ -114,8 +115,8 @@ def test_businesses_are_found_by_name_owner_username_and_email(admin_client, que
 
 
 def test_the_business_change_page_shows_its_memberships_inline(admin_client):
-    business = make_business(owner=make_user("inline_owner"), name="Inline Shop")
-    BusinessMembership.objects.create(user=make_user("inline_staff"), business=business)
+    business = BusinessFactory(owner=UserFactory(username="inline_owner"), name="Inline Shop")
+    BusinessMembership.objects.create(user=UserFactory(username="inline_staff"), business=business)
 
     response = admin_client.get(reverse("admin:accounts_business_change", args=[business.pk]))
 
@@ -128,9 +129,11 @@ def test_the_business_change_page_shows_its_memberships_inline(admin_client):
 
 
 def test_the_membership_changelist_filters_by_role_and_searches(admin_client):
-    business = make_business(owner=make_user("boss"), name="Esi Foods")
-    BusinessMembership.objects.create(user=make_user("helper"), business=business, role="staff")
-    make_business(owner=make_user("other_boss"), name="Yaw Hardware")
+    business = BusinessFactory(owner=UserFactory(username="boss"), name="Esi Foods")
+    BusinessMembership.objects.create(
+        user=UserFactory(username="helper"), business=business, role="staff"
+    )
+    BusinessFactory(owner=UserFactory(username="other_boss"), name="Yaw Hardware")
 
     everyone = admin_client.get(MEMBERSHIPS)
     staff = admin_client.get(MEMBERSHIPS, {"role__exact": "staff"})
@@ -145,7 +148,7 @@ def test_the_membership_changelist_filters_by_role_and_searches(admin_client):
 
 
 def test_the_default_user_admin_is_still_there(admin_client):
-    make_user("someone")
+    UserFactory(username="someone")
 
     response = admin_client.get(reverse("admin:auth_user_changelist"), {"q": "someone"})
 
@@ -157,7 +160,7 @@ def test_the_default_user_admin_is_still_there(admin_client):
 
 
 def test_choosing_grant_credits_shows_the_form_and_grants_nothing_yet(admin_client):
-    first, second = make_business(), make_business()
+    first, second = BusinessFactory(), BusinessFactory()
 
     response = choose_grant(admin_client, [first, second])
 
@@ -177,8 +180,8 @@ def test_choosing_grant_credits_shows_the_form_and_grants_nothing_yet(admin_clie
 def test_confirming_grants_the_credits_to_each_selected_business_through_the_ledger(
     admin_client, admin_user
 ):
-    first, second = make_business(name="First"), make_business(name="Second")
-    left_out = make_business(name="Left out")
+    first, second = BusinessFactory(name="First"), BusinessFactory(name="Second")
+    left_out = BusinessFactory(name="Left out")
     credits_grant(business=second, credits=10, package="earlier")
 
     response = confirm_grant(admin_client, [first, second], credits="25.50", package="goodwill")
@@ -203,7 +206,7 @@ def test_confirming_grants_the_credits_to_each_selected_business_through_the_led
 
 @pytest.mark.parametrize(("typed", "granted"), [(" 12.5 ", "12.50"), ("7", "7.00")])
 def test_credits_typed_as_money_are_granted_exactly(admin_client, typed, granted):
-    business = make_business()
+    business = BusinessFactory()
 
     confirm_grant(admin_client, [business], credits=typed)
 
@@ -211,7 +214,7 @@ def test_credits_typed_as_money_are_granted_exactly(admin_client, typed, granted
 
 
 def test_the_note_defaults_to_support_in_the_form_and_is_stored_as_the_package(admin_client):
-    business = make_business()
+    business = BusinessFactory()
 
     confirm_grant(admin_client, [business], credits="3", package="support")
 
@@ -229,7 +232,7 @@ def test_the_note_defaults_to_support_in_the_form_and_is_stored_as_the_package(a
     ],
 )
 def test_invalid_credits_re_render_the_form_with_errors_and_grant_nothing(admin_client, credits):
-    business = make_business()
+    business = BusinessFactory()
 
     response = confirm_grant(admin_client, [business], credits=credits, follow=False)
 
@@ -244,7 +247,7 @@ def test_invalid_credits_re_render_the_form_with_errors_and_grant_nothing(admin_
 
 @pytest.mark.parametrize("package", ["", "x" * 31])
 def test_a_missing_or_too_long_note_grants_nothing(admin_client, package):
-    business = make_business()
+    business = BusinessFactory()
 
     response = confirm_grant(admin_client, [business], package=package, follow=False)
 
@@ -254,7 +257,7 @@ def test_a_missing_or_too_long_note_grants_nothing(admin_client, package):
 
 
 def test_the_largest_grant_allowed_is_100000_credits(admin_client):
-    business = make_business()
+    business = BusinessFactory()
 
     confirm_grant(admin_client, [business], credits="100000")
 
@@ -262,12 +265,12 @@ def test_the_largest_grant_allowed_is_100000_credits(admin_client):
 
 
 def test_staff_without_the_grant_permission_cannot_grant(client):
-    staff = make_user("support_staff", is_staff=True)
+    staff = UserFactory(username="support_staff", is_staff=True)
     staff.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_business", "change_business"])
     )
     client.force_login(staff)
-    business = make_business()
+    business = BusinessFactory()
 
     listing = client.get(BUSINESSES)
     response = confirm_grant(client, [business])
@@ -281,14 +284,14 @@ def test_staff_without_the_grant_permission_cannot_grant(client):
 
 
 def test_staff_with_the_grant_permission_can_grant(client):
-    staff = make_user("granting_staff", is_staff=True)
+    staff = UserFactory(username="granting_staff", is_staff=True)
     staff.user_permissions.add(
         *Permission.objects.filter(
             codename__in=["view_business", "add_aicreditpurchase"],
         )
     )
     client.force_login(staff)
-    business = make_business()
+    business = BusinessFactory()
 
     confirm_grant(client, [business], credits="4.25")
 
@@ -300,7 +303,7 @@ def test_a_grant_refused_for_one_business_grants_nothing_to_any(admin_client, mo
     from ai_features import admin as accounts_admin
     from ai_features.errors import InvalidAmount
 
-    first, second = make_business(name="First"), make_business(name="Refused")
+    first, second = BusinessFactory(name="First"), BusinessFactory(name="Refused")
     real_grant = accounts_admin.credits_grant
 
     def grant(*, business, **kwargs):

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import make_user
+from testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ PASSWORD = "kelewele-at-night-5"
 
 @pytest.fixture
 def staff():
-    return make_user("akosua", password=PASSWORD, is_staff=True, is_superuser=True)
+    return UserFactory(username="akosua", password=PASSWORD, is_staff=True, is_superuser=True)
 
 
 def admin_login(password, *, username="akosua", ip="203.0.113.20", **headers):
@@ -40,7 +40,7 @@ def test_thirty_wrong_passwords_from_one_ip_are_locked_out_after_the_limit(staff
     # Locked out: even the right password from that address is refused now.
     assert admin_login(PASSWORD).status_code == 429
     # Another address, another user: unaffected.
-    make_user("yaw", password=PASSWORD, is_staff=True)
+    UserFactory(username="yaw", password=PASSWORD, is_staff=True)
     assert admin_login(PASSWORD, username="yaw", ip="203.0.113.21").status_code == 302
 
 
@@ -88,7 +88,7 @@ def test_without_proxies_a_forged_x_forwarded_for_does_not_dodge_the_lockout(sta
 
 
 def test_the_api_login_still_works_and_is_not_locked_by_axes(settings):
-    make_user("kwame", password=PASSWORD)
+    UserFactory(username="kwame", password=PASSWORD)
     client = APIClient(REMOTE_ADDR="203.0.113.30")
 
     wrong = [

@@ -8,7 +8,7 @@ from django.db import connection
 from accounts import rate_limits
 from accounts.models import RateLimitWindow
 from accounts.rate_limits import rate_limit_hit, rate_limits_cull
-from conftest import run_in_threads
+from testing.races import run_in_threads
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ import pytest
 
 from accounts.models import BusinessMembership
 from ai_features.credits.grants import credits_grant
-from conftest import make_business, make_user, token_client
+from testing.clients import token_client
+from testing.factories import BusinessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -13,9 +14,9 @@ BALANCE = "/ai/api/credits/balance/"
 
 @pytest.fixture
 def two_shops():
-    user = make_user()
-    first = make_business(owner=user)
-    second = make_business()
+    user = UserFactory()
+    first = BusinessFactory(owner=user)
+    second = BusinessFactory()
     BusinessMembership.objects.create(user=user, business=second, role="admin")
     credits_grant(business=first, credits=10, package="test")
     credits_grant(business=second, credits=20, package="test")
@@ -47,7 +48,7 @@ def test_header_picks_among_memberships(two_shops):
 
 def test_header_naming_a_business_the_user_is_not_in_is_404(two_shops):
     user, _, _ = two_shops
-    stranger_shop = make_business()
+    stranger_shop = BusinessFactory()
 
     response = token_client(user).get(BALANCE, HTTP_X_BUSINESS_ID=str(stranger_shop.id))
 
@@ -89,7 +90,7 @@ def test_a_header_that_is_not_plain_ascii_digits_is_400(two_shops, header):
 
 
 def test_user_without_business_is_403():
-    response = token_client(make_user()).get(BALANCE)
+    response = token_client(UserFactory()).get(BALANCE)
 
     assert response.status_code == 403
     assert response.json() == {
@@ -99,7 +100,7 @@ def test_user_without_business_is_403():
 
 
 def test_single_membership_with_header_for_another_business_is_404(user, business, api):
-    other = make_business()
+    other = BusinessFactory()
 
     response = api.get(BALANCE, HTTP_X_BUSINESS_ID=str(other.id))
 

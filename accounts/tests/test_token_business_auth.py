@@ -5,7 +5,8 @@ import pytest
 
 from accounts.models import BusinessMembership
 from ai_features.credits.credits import credits_add
-from conftest import make_business, make_user, token_client
+from testing.clients import token_client
+from testing.factories import BusinessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 BALANCE = "/ai/api/credits/balance/"
@@ -20,7 +21,7 @@ def test_a_token_of_a_one_business_user_reads_that_business(user, business):
 
 
 def test_the_header_picks_one_of_several_businesses(user, business):
-    other = make_business(owner=make_user())
+    other = BusinessFactory(owner=UserFactory())
     BusinessMembership.objects.create(user=user, business=other, role="staff")
     credits_add(business=business, amount="3", kind="grant")
     credits_add(business=other, amount="7", kind="grant")
@@ -55,11 +56,11 @@ def test_the_token_found_is_the_one_drf_would_find(user, business):
     ],
 )
 def test_every_business_answer_is_kept(setup, header, status, code):
-    user = make_user()
+    user = UserFactory()
     if setup == "two":
-        make_business(owner=user)
-        make_business(owner=user)
-    stranger = make_business()
+        BusinessFactory(owner=user)
+        BusinessFactory(owner=user)
+    stranger = BusinessFactory()
     headers = {}
     if header is not None:
         headers["HTTP_X_BUSINESS_ID"] = str(stranger.id) if header == "stranger" else header
@@ -89,7 +90,7 @@ def test_a_business_found_for_one_user_is_not_used_for_another(user, business):
 
     request = APIRequestFactory().get(BALANCE)
     request._acting_membership = (user.pk + 1000, "", business)
-    request.user = make_user()
+    request.user = UserFactory()
     with pytest.raises(Exception) as caught:
         business_for_request(request)
     assert getattr(caught.value, "code", None) == "no_business"
@@ -103,6 +104,6 @@ def test_the_apis_carry_no_session_or_csrf_cookie_and_the_admin_keeps_them(user,
 
     page = client.get("/admin/login/")
     assert page.status_code == 200 and "csrftoken" in page.cookies
-    admin = make_user(is_staff=True, is_superuser=True)
+    admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200

@@ -3,7 +3,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Business, BusinessMembership
-from conftest import make_business, make_user, token_client
+from testing.clients import token_client
+from testing.factories import BusinessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_register_reports_missing_fields():
 
 
 def test_login_returns_the_users_token():
-    user = make_user("kwame", password="plantain-chips-7")
+    user = UserFactory(username="kwame", password="plantain-chips-7")
 
     response = APIClient().post(
         TOKEN, {"username": "kwame", "password": "plantain-chips-7"}, format="json"
@@ -69,7 +70,7 @@ def test_login_returns_the_users_token():
 
 
 def test_login_with_bad_password_is_refused_with_a_code():
-    make_user("kwame", password="plantain-chips-7")
+    UserFactory(username="kwame", password="plantain-chips-7")
 
     response = APIClient().post(TOKEN, {"username": "kwame", "password": "nope"}, format="json")
 
@@ -79,7 +80,7 @@ def test_login_with_bad_password_is_refused_with_a_code():
 
 
 def test_logout_invalidates_the_token():
-    user = make_user()
+    user = UserFactory()
     client = token_client(user)
 
     assert client.post(LOGOUT).status_code == 204
@@ -90,9 +91,9 @@ def test_logout_invalidates_the_token():
 
 
 def test_me_lists_businesses_with_roles():
-    user = make_user("efua")
-    own = make_business(owner=user, name="Efua Fabrics")
-    other = make_business(name="Cousin's Shop")
+    user = UserFactory(username="efua")
+    own = BusinessFactory(owner=user, name="Efua Fabrics")
+    other = BusinessFactory(name="Cousin's Shop")
     BusinessMembership.objects.create(user=user, business=other, role="staff")
 
     response = token_client(user).get(ME)

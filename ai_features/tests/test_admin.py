@@ -32,7 +32,8 @@ from ai_features.models import (
     UsageRollupState,
     WebhookEvent,
 )
-from conftest import ledger_sum, make_business, make_purchase, make_user, stored_balance
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, PurchaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,10 +69,10 @@ def texts(response):
 @pytest.fixture
 def world(db):
     """One of everything, for two businesses, so searches and filters have something to drop."""
-    kofi = make_business(name="Kofi Mart")
-    ama = make_business(name="Ama Stores")
+    kofi = BusinessFactory(name="Kofi Mart")
+    ama = BusinessFactory(name="Ama Stores")
     grant = credits_grant(business=kofi, credits=Decimal("40.00"), package="support")
-    pending = make_purchase(ama)
+    pending = PurchaseFactory(business=ama)
     usage = AITransaction.objects.create(
         business=kofi, feature="product_description", credits_used=Decimal("2.50"), tokens_used=9
     )
@@ -253,7 +254,7 @@ def test_each_changelist_filters(admin_client, world, model, params, expected):
 
 
 def test_a_search_and_a_filter_combine(admin_client, world):
-    make_purchase(world["kofi"])
+    PurchaseFactory(business=world["kofi"])
 
     response = admin_client.get(
         url(AICreditPurchase), {"q": "Kofi", "payment_status__exact": "pending"}
@@ -267,7 +268,7 @@ def test_changelists_do_not_query_once_per_row(admin_client, world, model):
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url(model))
     for _ in range(5):
-        business = make_business()
+        business = BusinessFactory()
         credits_grant(business=business, credits=1, package="support")
         AITransaction.objects.create(business=business, feature="customer_insight")
     with CaptureQueriesContext(connection) as many:
@@ -412,8 +413,8 @@ def recheck(client, purchases):
 
 
 def test_recheck_credits_a_pending_purchase_paystack_says_is_paid(admin_client, paystack):
-    business = make_business()
-    purchase = make_purchase(business)
+    business = BusinessFactory()
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference)
 
     response = recheck(admin_client, [purchase])
@@ -430,7 +431,7 @@ def test_recheck_credits_a_pending_purchase_paystack_says_is_paid(admin_client, 
 
 
 def test_recheck_leaves_a_completed_purchase_alone_and_says_so(admin_client, paystack):
-    business = make_business()
+    business = BusinessFactory()
     done = credits_grant(business=business, credits=10, package="support")
 
     response = recheck(admin_client, [done])
@@ -444,8 +445,8 @@ def test_recheck_leaves_a_completed_purchase_alone_and_says_so(admin_client, pay
 
 
 def test_recheck_credits_a_failed_purchase_paystack_now_says_is_paid(admin_client, paystack):
-    business = make_business()
-    purchase = make_purchase(business, status="failed", failure_reason="timed out")
+    business = BusinessFactory()
+    purchase = PurchaseFactory(business=business, status="failed", failure_reason="timed out")
     paystack.verify(purchase.payment_reference)
 
     recheck(admin_client, [purchase])
@@ -456,9 +457,9 @@ def test_recheck_credits_a_failed_purchase_paystack_now_says_is_paid(admin_clien
 
 
 def test_recheck_reports_a_paystack_outage_and_keeps_the_purchase_pending(admin_client, paystack):
-    business = make_business()
-    down = make_purchase(business)
-    paid = make_purchase(business)
+    business = BusinessFactory()
+    down = PurchaseFactory(business=business)
+    paid = PurchaseFactory(business=business)
     paystack.mock.get(
         f"{paystack.base}/transaction/verify/{down.payment_reference}",
         body=requests.exceptions.ConnectionError(),
@@ -481,8 +482,8 @@ def test_recheck_reports_a_paystack_outage_and_keeps_the_purchase_pending(admin_
 
 
 def test_recheck_reports_a_still_pending_payment_without_crediting(admin_client, paystack):
-    business = make_business()
-    purchase = make_purchase(business)
+    business = BusinessFactory()
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference, status="ongoing")
 
     response = recheck(admin_client, [purchase])
@@ -496,11 +497,11 @@ def test_recheck_reports_a_still_pending_payment_without_crediting(admin_client,
 
 
 def test_staff_without_the_change_purchase_right_cannot_recheck(client, paystack):
-    staff = make_user("viewer", is_staff=True)
+    staff = UserFactory(username="viewer", is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_aicreditpurchase"))
     client.force_login(staff)
-    business = make_business()
-    purchase = make_purchase(business)
+    business = BusinessFactory()
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference)
 
     listing = client.get(url(AICreditPurchase))

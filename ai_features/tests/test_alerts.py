@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from ai_features.models import AIUsageAlert
-from conftest import make_business, make_user, token_client
+from testing.clients import token_client
+from testing.factories import BusinessFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ALERTS = "/ai/api/credits/alerts/"
@@ -24,7 +25,7 @@ def alert(business, alert_type="low_balance", acknowledged=False):
 def test_alerts_list_the_business_own_newest_first(api, business):
     low = alert(business)
     gone = alert(business, "depleted", acknowledged=True)
-    alert(make_business())
+    alert(BusinessFactory())
 
     body = api.get(ALERTS).json()
 
@@ -64,7 +65,7 @@ def test_acknowledging_marks_the_alert_and_is_idempotent(api, business):
 
 
 def test_another_business_alert_cannot_be_acknowledged(api):
-    theirs = alert(make_business())
+    theirs = alert(BusinessFactory())
 
     response = api.post(f"{ALERTS}{theirs.id}/acknowledge/")
 
@@ -76,7 +77,7 @@ def test_another_business_alert_cannot_be_acknowledged(api):
 
 def test_alerts_need_membership(business):
     alert(business)
-    outsider = make_user()
+    outsider = UserFactory()
 
     assert token_client(outsider).get(ALERTS).status_code == 403
 

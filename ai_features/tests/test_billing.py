@@ -24,7 +24,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
 )
-from conftest import ledger_sum, stored_balance
+from testing.credits import ledger_sum, stored_balance
 
 pytestmark = pytest.mark.django_db
 
@@ -479,11 +479,11 @@ def test_alert_mail_goes_to_the_owner_not_the_member_who_charged(
     funded, django_capture_on_commit_callbacks
 ):
     from accounts.models import BusinessMembership
-    from conftest import make_user
+    from testing.factories import UserFactory
 
     funded.email = "shop-desk@example.com"
     funded.save()
-    cashier = make_user()
+    cashier = UserFactory()
     BusinessMembership.objects.create(user=cashier, business=funded, role="staff")
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -22,7 +22,9 @@ from ai_features.models import (
     CreditLedgerEntry,
 )
 from ai_features.payments.refunds import purchase_refund_apply
-from conftest import ledger_sum, make_business, run_in_threads, stored_balance
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory
+from testing.races import run_in_threads
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -243,7 +245,7 @@ def test_a_refund_racing_holds_that_settle_and_release_leaves_exactly_the_rest(r
     """In every interleaving, what can still be spent is the purchase's credits less its share
     and less what was spent, never less than zero; the books and every claim add up."""
     for attempt in range(4):
-        business = make_business()
+        business = BusinessFactory()
         purchase = bought(business)
         pending = holds(business, 12)
         rng = random.Random(attempt)  # noqa: S311 (timing jitter, not a secret)
@@ -275,7 +277,7 @@ def test_a_refund_racing_holds_that_settle_and_release_leaves_exactly_the_rest(r
 def test_a_refund_and_releases_at_once_never_deadlock():
     """Refund (purchase, then balance, then claims) and release (usage, then balance, then
     claims) take their locks in one order."""
-    business = make_business()
+    business = BusinessFactory()
     purchases = [bought(business) for _ in range(3)]
     pending = holds(business, 36)
     barrier = threading.Barrier(2)

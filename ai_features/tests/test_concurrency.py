@@ -9,7 +9,9 @@ from ai_features.credits.billing import credits_charge
 from ai_features.credits.credits import credits_add
 from ai_features.errors import InsufficientCredits
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
-from conftest import deduct_credits, ledger_sum, make_business, run_in_threads, stored_balance
+from testing.credits import deduct_credits, ledger_sum, stored_balance
+from testing.factories import BusinessFactory
+from testing.races import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +30,7 @@ def assert_ledger_chain_is_unbroken(business, start=Decimal("0.00")):
 
 
 def test_grants_and_debits_racing_on_one_business_lose_no_update():
-    business = make_business()
+    business = BusinessFactory()
     credits_add(business=business, amount="20", kind="grant")
     outcomes = {"added": 0, "deducted": 0, "refused": 0}
     lock = threading.Lock()
@@ -61,7 +63,7 @@ def test_grants_and_debits_racing_on_one_business_lose_no_update():
 
 
 def test_first_top_ups_racing_create_exactly_one_balance_row():
-    business = make_business()
+    business = BusinessFactory()
 
     run_in_threads(THREADS, lambda i: credits_add(business=business, amount="1", kind="grant"))
 
@@ -70,7 +72,7 @@ def test_first_top_ups_racing_create_exactly_one_balance_row():
 
 
 def test_debits_racing_for_the_last_credits_never_overdraw():
-    business = make_business()
+    business = BusinessFactory()
     credits_add(business=business, amount="5", kind="grant")
     refused = []
 
@@ -90,7 +92,7 @@ def test_debits_racing_for_the_last_credits_never_overdraw():
 @pytest.mark.usefixtures("catalogue")
 @pytest.mark.parametrize("attempt", range(10))
 def test_fifty_charges_against_twenty_credits_succeed_exactly_twenty_times(attempt):
-    business = make_business()
+    business = BusinessFactory()
     credits_add(business=business, amount="20.00", kind="grant")
     outcomes = []
 

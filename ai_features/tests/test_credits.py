@@ -15,7 +15,7 @@ from ai_features.credits.credits import (
 )
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
-from conftest import deduct_credits, ledger_sum, stored_balance
+from testing.credits import deduct_credits, ledger_sum, stored_balance
 
 pytestmark = pytest.mark.django_db
 ACCRA = ZoneInfo("Africa/Accra")

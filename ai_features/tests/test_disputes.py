@@ -13,15 +13,10 @@ from ai_features.credits.ledger import clawback_mismatches, ledger_mismatches
 from ai_features.credits.money import to_minor_units
 from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry, PurchaseDispute
 from ai_features.tests.test_refunds import credited_purchase, refund_event
-from conftest import (
-    deliver_stripe,
-    deliver_webhook,
-    ledger_sum,
-    make_stripe_purchase,
-    session_event,
-    stored_balance,
-    stripe_event,
-)
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import StripePurchaseFactory
+from testing.paystack_api import deliver_webhook
+from testing.stripe_api import deliver_stripe, session_event, stripe_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
@@ -176,7 +171,7 @@ def test_a_dispute_during_pending_holds_reserves_them(client, business, paystack
 
 
 def test_a_paystack_dispute_of_a_stripe_purchase_is_not_ours(client, business, paystack_settings):
-    stripe_purchase = make_stripe_purchase(business)
+    stripe_purchase = StripePurchaseFactory(business=business)
 
     assert outcome(deliver_webhook(client, paystack_dispute(stripe_purchase))) == (
         "unknown_reference"
@@ -196,7 +191,7 @@ def test_a_resolution_we_do_not_know_is_rejected(client, business, paystack_sett
 def test_a_paystack_refund_naming_a_stripe_purchase_claws_nothing_back(
     client, business, paystack_settings, stripe_settings
 ):
-    purchase = make_stripe_purchase(business)
+    purchase = StripePurchaseFactory(business=business)
     deliver_stripe(client, session_event(purchase))
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed"
@@ -238,7 +233,7 @@ def stripe_dispute(purchase, event_type="charge.dispute.created", status="needs_
 
 @pytest.fixture
 def stripe_credited(client, business, stripe_settings):
-    purchase = make_stripe_purchase(business)
+    purchase = StripePurchaseFactory(business=business)
     deliver_stripe(client, session_event(purchase))
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed" and purchase.payment_intent_id

@@ -10,7 +10,8 @@ from django.utils import timezone
 from ai_features.credits.billing import credits_reserve, credits_settle
 from ai_features.credits.credits import credits_add
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
-from conftest import ledger_sum, make_business, stored_balance
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_due_balances_are_expired_with_a_ledger_entry_and_an_alert(
     business, django_capture_on_commit_callbacks
 ):
     topped_up(business, days_ago=181)
-    fresh = make_business()
+    fresh = BusinessFactory()
     topped_up(fresh, days_ago=10)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -55,7 +56,7 @@ def test_due_balances_are_expired_with_a_ledger_entry_and_an_alert(
 
 def test_running_twice_changes_nothing_more(business):
     topped_up(business, days_ago=200)
-    topped_up(make_business(), days_ago=175)  # expiring within 7 days
+    topped_up(BusinessFactory(), days_ago=175)  # expiring within 7 days
     run()
     state = (
         CreditLedgerEntry.objects.count(),
@@ -89,7 +90,7 @@ def test_expiring_soon_is_sent_once_per_expiry_date(business):
 
 def test_balances_expiring_later_or_empty_are_not_warned(business):
     topped_up(business, days_ago=100)
-    empty = make_business()
+    empty = BusinessFactory()
     row = topped_up(empty, days_ago=175)
     BusinessAICredits.objects.filter(pk=row.pk).update(balance=0)
     CreditLedgerEntry.objects.filter(business=empty).delete()

@@ -6,14 +6,16 @@ from decimal import Decimal
 import pytest
 
 from ai_features.models import AITransaction, CreditLedgerEntry
-from conftest import grant_credits, ledger_sum, make_business, run_in_threads, stored_balance
-from conftest import token_client as client_of
+from testing.clients import token_client as client_of
+from testing.credits import grant_credits, ledger_sum, stored_balance
+from testing.factories import BusinessFactory
+from testing.races import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_20_concurrent_descriptions_against_30_credits_let_exactly_12_through(catalogue, llm):
-    business = make_business()
+    business = BusinessFactory()
     grant_credits(business, 30)
     statuses = []
     lock = threading.Lock()
@@ -42,7 +44,7 @@ def test_20_concurrent_descriptions_against_30_credits_let_exactly_12_through(ca
 
 
 def test_one_idempotency_key_raced_by_10_threads_calls_the_provider_once(catalogue, llm):
-    business = make_business()
+    business = BusinessFactory()
     grant_credits(business, 30)
     answers = []
     lock = threading.Lock()

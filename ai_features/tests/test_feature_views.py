@@ -11,15 +11,10 @@ from django.utils import timezone
 
 from ai_features.features.catalog import customer_insight, product_description
 from ai_features.models import AITransaction, BusinessAICredits, FeatureIdempotencyKey
-from conftest import (
-    grant_credits,
-    ledger_sum,
-    make_business,
-    make_user,
-    openai_json,
-    stored_balance,
-)
-from conftest import token_client as client_of
+from testing.clients import token_client as client_of
+from testing.credits import grant_credits, ledger_sum, stored_balance
+from testing.factories import BusinessFactory, UserFactory
+from testing.provider import openai_json
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +330,7 @@ def test_after_24_hours_a_key_is_a_new_request(api, funded, llm):
 
 
 def test_keys_belong_to_one_user(api, funded, llm):
-    colleague = make_user()
+    colleague = UserFactory()
     from accounts.models import BusinessMembership
 
     BusinessMembership.objects.create(user=colleague, business=funded, role="staff")
@@ -430,7 +425,7 @@ def test_features_need_a_token(llm):
 
 
 def test_a_user_in_two_businesses_must_pick_one(api, user, funded, llm):
-    make_business(owner=user)
+    BusinessFactory(owner=user)
 
     assert post(api, DESCRIBE, PRODUCT).status_code == 400
     picked = api.post(DESCRIBE, PRODUCT, format="json", HTTP_X_BUSINESS_ID=str(funded.pk))
@@ -466,10 +461,10 @@ def test_feature_calls_are_limited_per_business_across_its_users(api, funded, ll
     from ai_features.features.throttling import AIFeatureThrottle
 
     monkeypatch.setattr(AIFeatureThrottle, "THROTTLE_RATES", {"ai": "2/min"})
-    colleague = make_user()
+    colleague = UserFactory()
     BusinessMembership.objects.create(user=colleague, business=funded, role="staff")
-    other_shop_owner = make_user()
-    grant_credits(make_business(owner=other_shop_owner), 10)
+    other_shop_owner = UserFactory()
+    grant_credits(BusinessFactory(owner=other_shop_owner), 10)
 
     codes = [
         post(api, DESCRIBE, PRODUCT).status_code,

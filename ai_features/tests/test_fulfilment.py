@@ -7,17 +7,10 @@ import requests
 
 from accounts.models import BusinessMembership
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
-from conftest import (
-    BAD_AMOUNTS,
-    ledger_sum,
-    make_business,
-    make_purchase,
-    make_user,
-    paystack_json,
-    stored_balance,
-    token_client,
-    with_amount,
-)
+from testing.clients import token_client
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, PurchaseFactory, UserFactory
+from testing.paystack_api import BAD_AMOUNTS, paystack_json, with_amount
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +81,7 @@ def test_verify_takes_reference_or_trxref_by_get_or_post(api, business, paystack
 
 
 def test_verifying_again_says_already_processed_and_credits_once(api, business, paystack):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference)
     verify(api, purchase.payment_reference)
 
@@ -114,7 +107,7 @@ def test_verifying_again_says_already_processed_and_credits_once(api, business, 
 def test_a_success_with_another_amount_or_currency_credits_nothing(
     api, business, paystack, override
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference, **override)
 
     response = verify(api, purchase.payment_reference)
@@ -133,7 +126,7 @@ def test_a_verify_answer_with_a_bad_amount_credits_nothing_and_is_no_500(
     api, business, paystack, literal
 ):
     """Regression: a bare NaN reached the JSON column and the answer was 500."""
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     data = paystack.verify(purchase.payment_reference)
     raw = with_amount({"status": True, "message": "Verification successful", "data": data}, literal)
     paystack.mock.replace(
@@ -154,7 +147,7 @@ def test_a_verify_answer_with_a_bad_amount_credits_nothing_and_is_no_500(
 
 @pytest.mark.parametrize("gateway_status", ["failed", "reversed"])
 def test_failed_and_reversed_payments_fail_the_purchase(api, business, paystack, gateway_status):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference, status=gateway_status, gateway_response="Declined")
 
     response = verify(api, purchase.payment_reference)
@@ -169,7 +162,7 @@ def test_failed_and_reversed_payments_fail_the_purchase(api, business, paystack,
 def test_an_abandoned_checkout_is_refused_but_left_pending_for_reconciliation(
     api, business, paystack
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     abandoned = paystack_json("verify_abandoned_card_ghs.grottopress-haystack.json")
     abandoned["data"].update(reference=purchase.payment_reference, amount=9400)
     paystack.mock.get(
@@ -191,7 +184,7 @@ def test_an_abandoned_checkout_is_refused_but_left_pending_for_reconciliation(
 
 @pytest.mark.parametrize("gateway_status", ["pending", "ongoing", "processing", "queued"])
 def test_a_payment_still_in_progress_answers_202(api, business, paystack, gateway_status):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference, status=gateway_status)
 
     response = verify(api, purchase.payment_reference)
@@ -216,8 +209,8 @@ def test_an_unknown_reference_is_404(api, paystack):
 
 
 def test_another_business_reference_is_404_and_not_credited(api, paystack):
-    other = make_business()
-    theirs = make_purchase(other)
+    other = BusinessFactory()
+    theirs = PurchaseFactory(business=other)
     paystack.verify(theirs.payment_reference)
 
     response = verify(api, theirs.payment_reference)
@@ -235,7 +228,7 @@ def test_verify_needs_a_reference(api):
 
 
 def test_a_purchase_paystack_never_saw_is_refused(api, business, paystack):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     paystack.mock.get(
         f"{paystack.base}/transaction/verify/{purchase.payment_reference}",
         status=400,
@@ -270,7 +263,7 @@ def test_a_purchase_paystack_never_saw_is_refused(api, business, paystack):
 def test_a_paystack_fault_on_verify_keeps_the_purchase_and_a_later_verify_credits(
     api, business, paystack, fault, http_status
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     url = f"{paystack.base}/transaction/verify/{purchase.payment_reference}"
     paystack.mock.get(url, **fault)
 
@@ -290,7 +283,9 @@ def test_a_paystack_fault_on_verify_keeps_the_purchase_and_a_later_verify_credit
 
 
 def test_a_genuine_success_still_credits_a_purchase_marked_failed(api, business, paystack):
-    purchase = make_purchase(business, status="failed", failure_reason="Declined earlier")
+    purchase = PurchaseFactory(
+        business=business, status="failed", failure_reason="Declined earlier"
+    )
     paystack.verify(purchase.payment_reference)
 
     response = verify(api, purchase.payment_reference)
@@ -302,8 +297,8 @@ def test_a_genuine_success_still_credits_a_purchase_marked_failed(api, business,
 
 
 def test_members_of_the_business_may_verify_purchases_others_started(business, paystack):
-    purchase = make_purchase(business)
-    colleague = make_user()
+    purchase = PurchaseFactory(business=business)
+    colleague = UserFactory()
     BusinessMembership.objects.create(user=colleague, business=business, role="staff")
     paystack.verify(purchase.payment_reference)
 

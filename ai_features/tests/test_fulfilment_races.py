@@ -7,16 +7,11 @@ from django.test import Client
 
 from accounts.models import RateLimitWindow
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
-from conftest import (
-    charge_success_body,
-    deliver_webhook,
-    ledger_sum,
-    make_business,
-    make_purchase,
-    run_in_threads,
-    stored_balance,
-    token_client,
-)
+from testing.clients import token_client
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, PurchaseFactory
+from testing.paystack_api import charge_success_body, deliver_webhook
+from testing.races import run_in_threads
 
 pytestmark = [
     pytest.mark.postgres,
@@ -29,13 +24,13 @@ VERIFIERS = WEBHOOKS = 10
 
 
 def test_ten_verifies_and_ten_webhooks_at_once_credit_the_purchase_exactly_once(paystack):
-    business = make_business()
+    business = BusinessFactory()
     owner = business.owner
 
     for round_number in range(1, ROUNDS + 1):
         # The verify rate limit counts per user; this race is not about it.
         RateLimitWindow.objects.all().delete()
-        purchase = make_purchase(business)
+        purchase = PurchaseFactory(business=business)
         paystack.verify(purchase.payment_reference)
         raw = charge_success_body(purchase.payment_reference, 9400)
         answers = []

@@ -5,7 +5,7 @@ import pytest
 from ai_features.credits.credits import credits_expiry_for
 from ai_features.credits.grants import credits_grant
 from ai_features.models import BusinessAICredits, CreditLedgerEntry
-from conftest import stored_balance
+from testing.credits import stored_balance
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
 )
-from conftest import make_business
+from testing.factories import BusinessFactory
 
 pytestmark = pytest.mark.django_db
 ACCRA = ZoneInfo("Africa/Accra")
@@ -45,7 +45,7 @@ def backfill():
 
 
 def test_backfill_keeps_the_last_top_up_and_recovers_the_first_from_the_ledger():
-    shop = make_business()
+    shop = BusinessFactory()
     entry(shop, "grant", 50, T0)
     entry(shop, "usage", -5, T0 + timedelta(days=3))
     entry(shop, "purchase", 100, T0 + timedelta(days=10))
@@ -59,7 +59,7 @@ def test_backfill_keeps_the_last_top_up_and_recovers_the_first_from_the_ledger()
 
 
 def test_backfill_counts_only_top_ups_of_the_current_balance():
-    shop = make_business()
+    shop = BusinessFactory()
     entry(shop, "grant", 50, T0)
     old_style_row(shop, last_top_up=T0, active=False, expires_at=T0 + timedelta(days=180))
     entry(shop, "expiry", -50, T0 + timedelta(days=200))
@@ -75,7 +75,7 @@ def test_backfill_counts_only_top_ups_of_the_current_balance():
 
 
 def test_backfill_leaves_inactive_rows_and_rows_without_top_ups_as_they_were():
-    shop, bare = make_business(), make_business()
+    shop, bare = BusinessFactory(), BusinessFactory()
     old = old_style_row(shop, last_top_up=T0, active=False)
     lonely = old_style_row(bare, last_top_up=T0 + timedelta(days=1))
 
@@ -97,7 +97,7 @@ def test_renaming_to_the_seeds_table_names_keeps_every_row():
     executor.migrate(before)
     try:
         old = executor.loader.project_state(before).apps
-        shop = make_business()
+        shop = BusinessFactory()
         old.get_model("ai_features", "BusinessAICredits").objects.create(
             business_id=shop.pk, balance=42, is_active=True
         )
@@ -189,7 +189,7 @@ def test_grants_get_the_admin_gateway_and_complete_when_they_were_made():
     module = importlib.import_module(
         "ai_features.migrations.0015_admin_grants_gateway_and_completion"
     )
-    shop = make_business()
+    shop = BusinessFactory()
     early = timedelta(microseconds=-350)
     grant = purchase_as_stored(
         shop, method="admin_grant", gateway="paystack", completed_at=T0 + early

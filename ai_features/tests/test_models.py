@@ -146,12 +146,12 @@ def _rows(sql):
 @pytest.mark.postgres
 def test_the_seeds_ops_queries_run_as_written():
     from ai_features.credits.grants import credits_grant
-    from conftest import make_business, make_purchase
+    from testing.factories import BusinessFactory, PurchaseFactory
 
-    rich, poor = make_business(name="Rich"), make_business(name="Poor")
+    rich, poor = BusinessFactory(name="Rich"), BusinessFactory(name="Poor")
     granted = credits_grant(business=rich, credits=80, bonus_credits=20, package="value")
     credits_grant(business=poor, credits=5, package="test")
-    make_purchase(poor)  # pending: not in the completed list
+    PurchaseFactory(business=poor)  # pending: not in the completed list
 
     balances = _rows(SEED_BALANCES_QUERY)
     purchases = _rows(SEED_PURCHASES_QUERY)

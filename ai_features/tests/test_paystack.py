@@ -22,7 +22,7 @@ from ai_features.payments.gateways.paystack import (
     PaystackService,
     PaystackTimeout,
 )
-from conftest import TEST_SECRET, paystack_json, paystack_raw
+from testing.paystack_api import TEST_SECRET, paystack_json, paystack_raw
 
 BASE = "https://api.paystack.test"
 LOGGER = "ai_features.payments.gateways.paystack"

@@ -11,7 +11,7 @@ import pytest
 from ai_features.errors import ProviderError, ProviderNotConfigured, ProviderTimeout
 from ai_features.features import provider
 from ai_features.features.provider import ProviderClient, UnusableAnswer, cost_usd
-from conftest import ProviderStandIn, openai_json
+from testing.provider import ProviderMock, openai_json
 
 MESSAGES = [{"role": "system", "content": "rules"}, {"role": "user", "content": "hello"}]
 
@@ -24,7 +24,7 @@ def stand_in(settings):
     settings.AI_PROVIDER_TIMEOUT_SECONDS = 7
     settings.AI_MODEL = "gpt-4o-mini"
     settings.AI_MAX_OUTPUT_TOKENS = 321
-    return ProviderStandIn()
+    return ProviderMock()
 
 
 def client_for(stand_in) -> ProviderClient:

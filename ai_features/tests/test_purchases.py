@@ -376,11 +376,11 @@ def test_a_claim_left_by_a_crash_is_taken_over_after_five_minutes(api, paystack,
 
 
 def test_idempotency_keys_belong_to_one_user(api, paystack, client_for):
-    from conftest import make_business, make_user
+    from testing.factories import BusinessFactory, UserFactory
 
     paystack.initialize_ok()
-    someone = make_user()
-    make_business(owner=someone)
+    someone = UserFactory()
+    BusinessFactory(owner=someone)
     buy(api, key="shared")
 
     theirs = buy(client_for(someone), key="shared")

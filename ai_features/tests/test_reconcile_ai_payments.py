@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from ai_features.credits.grants import credits_grant
 from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
-from conftest import make_business, make_purchase, stored_balance
+from testing.credits import stored_balance
+from testing.factories import BusinessFactory, PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def aged(purchase, **delta):
 
 
 def test_a_stuck_purchase_paystack_says_is_paid_is_credited_once(business, paystack):
-    purchase = aged(make_purchase(business), minutes=45)
+    purchase = aged(PurchaseFactory(business=business), minutes=45)
     paystack.verify(purchase.payment_reference)
 
     out = run()
@@ -43,7 +44,7 @@ def test_a_stuck_purchase_paystack_says_is_paid_is_credited_once(business, payst
 
 
 def test_recent_purchases_are_left_alone(business, paystack):
-    make_purchase(business)
+    PurchaseFactory(business=business)
 
     out = run()
 
@@ -52,7 +53,7 @@ def test_recent_purchases_are_left_alone(business, paystack):
 
 
 def test_older_than_sets_the_age(business, paystack):
-    purchase = aged(make_purchase(business), minutes=10)
+    purchase = aged(PurchaseFactory(business=business), minutes=10)
     paystack.verify(purchase.payment_reference, status="ongoing")
 
     run("--older-than", "5")
@@ -61,7 +62,7 @@ def test_older_than_sets_the_age(business, paystack):
 
 
 def test_one_unpaid_after_24_hours_is_failed(business, paystack):
-    purchase = aged(make_purchase(business), hours=25)
+    purchase = aged(PurchaseFactory(business=business), hours=25)
     paystack.verify(purchase.payment_reference, status="abandoned")
 
     run()
@@ -73,7 +74,7 @@ def test_one_unpaid_after_24_hours_is_failed(business, paystack):
 
 
 def test_one_unpaid_for_less_than_24_hours_stays_pending(business, paystack):
-    purchase = aged(make_purchase(business), hours=2)
+    purchase = aged(PurchaseFactory(business=business), hours=2)
     paystack.verify(purchase.payment_reference, status="abandoned")
 
     run()
@@ -83,7 +84,7 @@ def test_one_unpaid_for_less_than_24_hours_stays_pending(business, paystack):
 
 
 def test_one_paystack_never_saw_is_failed_after_24_hours(business, paystack):
-    purchase = aged(make_purchase(business), hours=30)
+    purchase = aged(PurchaseFactory(business=business), hours=30)
     paystack.mock.get(
         f"{paystack.base}/transaction/verify/{purchase.payment_reference}",
         status=404,
@@ -97,8 +98,8 @@ def test_one_paystack_never_saw_is_failed_after_24_hours(business, paystack):
 
 
 def test_an_outage_skips_the_purchase_and_keeps_it_pending(business, paystack):
-    broken = aged(make_purchase(business), hours=30)
-    fine = aged(make_purchase(business), hours=1)
+    broken = aged(PurchaseFactory(business=business), hours=30)
+    fine = aged(PurchaseFactory(business=business), hours=1)
     paystack.mock.get(
         f"{paystack.base}/transaction/verify/{broken.payment_reference}",
         body=requests.exceptions.ConnectionError(),
@@ -121,7 +122,7 @@ def test_check_ledger_passes_when_every_balance_matches(business):
 
 def test_check_ledger_exits_1_naming_a_tampered_business(business):
     credits_grant(business=business, credits=10, package="test")
-    honest = make_business(name="Honest Shop")
+    honest = BusinessFactory(name="Honest Shop")
     credits_grant(business=honest, credits=5, package="test")
     BusinessAICredits.objects.filter(business=business).update(balance=Decimal("99.00"))
 
@@ -168,7 +169,9 @@ def test_full_goes_with_check_ledger():
 def test_a_recently_declined_purchase_is_asked_about_again_and_credited(business, paystack):
     # Regression: reconciliation only looked at pending purchases, so a payment retried in the
     # same checkout after a decline, whose webhook was lost, was never credited.
-    purchase = aged(make_purchase(business, status="failed", gateway_status="failed"), hours=2)
+    purchase = aged(
+        PurchaseFactory(business=business, status="failed", gateway_status="failed"), hours=2
+    )
     paystack.verify(purchase.payment_reference)
 
     run()
@@ -179,8 +182,8 @@ def test_a_recently_declined_purchase_is_asked_about_again_and_credited(business
 
 
 def test_declined_purchases_are_left_alone_after_48_hours(business, paystack):
-    aged(make_purchase(business, status="failed", gateway_status="failed"), hours=49)
-    aged(make_purchase(business, status="failed", gateway_status="abandoned"), hours=2)
+    aged(PurchaseFactory(business=business, status="failed", gateway_status="failed"), hours=49)
+    aged(PurchaseFactory(business=business, status="failed", gateway_status="abandoned"), hours=2)
 
     out = run()
 

@@ -7,7 +7,7 @@ from ai_features.credits.grants import credits_grant
 from ai_features.models import AICreditPurchase, payment_reference_new
 from ai_features.payments.fulfilment import Outcome, purchase_verify
 from ai_features.payments.purchases import purchase_create
-from conftest import make_purchase
+from testing.factories import PurchaseFactory
 
 
 def test_references_have_the_seeds_shape_with_lowercase_hex():
@@ -26,7 +26,7 @@ def test_references_have_the_seeds_shape_with_lowercase_hex():
 
 @pytest.mark.django_db
 def test_an_uppercase_reference_issued_before_still_verifies(business, paystack):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     old_style = purchase.payment_reference.upper()
     AICreditPurchase.objects.filter(pk=purchase.pk).update(payment_reference=old_style)
     paystack.verify(old_style)

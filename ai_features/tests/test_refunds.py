@@ -9,15 +9,13 @@ from ai_features.credits.money import to_minor_units
 from ai_features.models import CreditLedgerEntry, PurchaseRefund, WebhookEvent
 from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.gateways.paystack import paystack_verdict
-from conftest import (
+from testing.credits import deduct_credits, ledger_sum, stored_balance
+from testing.factories import PurchaseFactory
+from testing.paystack_api import (
     BAD_AMOUNTS,
     charge_success_body,
-    deduct_credits,
     deliver_webhook,
-    ledger_sum,
-    make_purchase,
     paystack_json,
-    stored_balance,
     with_amount,
 )
 
@@ -25,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def credited_purchase(business, package="value"):
-    purchase = make_purchase(business, package=package)
+    purchase = PurchaseFactory(business=business, package=package)
     data = {"status": "success", "reference": purchase.payment_reference, "currency": "GHS"}
     data["amount"] = to_minor_units(purchase.total_amount)
     purchase_fulfil(purchase_id=purchase.pk, verdict=paystack_verdict(data), source="test")
@@ -140,7 +138,7 @@ def test_two_partial_refunds_never_take_more_than_the_purchase_gave(
 
 
 def test_a_refund_of_a_purchase_never_credited_takes_nothing(client, business, paystack_settings):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     credited_purchase(business, package="starter")
 
     deliver_webhook(client, refund_event(purchase, "9400"))
@@ -156,7 +154,7 @@ def test_repeated_refunds_of_a_never_credited_purchase_never_touch_other_credits
 ):
     # Regression: the first refund marked the purchase refunded, and the second then treated it
     # as credited and took 21.28 of the premium purchase's credits.
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     credited_purchase(business, package="premium")
 
     deliver_webhook(client, refund_event(purchase, 2000, refund_reference="RF-1"))
@@ -170,7 +168,7 @@ def test_a_late_success_after_a_partial_refund_credits_the_money_kept(
 ):
     # Regression: a refund before crediting marked the purchase refunded, so the payment's
     # charge.success was "already processed" and the 47 GHS kept bought nothing.
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     deliver_webhook(client, refund_event(purchase, 4700))
 
     deliver_webhook(client, charge_success_body(purchase.payment_reference, 9400))
@@ -181,7 +179,7 @@ def test_a_late_success_after_a_partial_refund_credits_the_money_kept(
 
 
 def test_a_late_success_after_a_full_refund_credits_nothing(client, business, paystack_settings):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     deliver_webhook(client, refund_event(purchase, "9400"))
 
     deliver_webhook(client, charge_success_body(purchase.payment_reference, 9400))

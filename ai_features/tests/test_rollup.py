@@ -17,7 +17,7 @@ from ai_features.credits.credits import credits_add
 from ai_features.credits.rollup import day_start, rolled_through, usage_rollup_build
 from ai_features.credits.usage import usage_daily, usage_summary
 from ai_features.models import AITransaction, UsageDaily, UsageRollupState
-from conftest import make_business, make_user
+from testing.factories import BusinessFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 TODAY = timezone.localdate()
@@ -97,7 +97,7 @@ def summary_by_key(answer: dict, by: str) -> dict:
 
 @pytest.fixture
 def history(business):
-    users = [business.owner, make_user(), make_user(), make_user()]
+    users = [business.owner, UserFactory(), UserFactory(), UserFactory()]
     generated(business, users)
     users[-1].delete()  # their calls stay, without a user
     usage_rollup_build()
@@ -195,7 +195,7 @@ def test_a_hold_released_by_the_cron_and_settled_after_its_day_closed_is_counted
 
 
 def test_the_command_runs_the_job(business):
-    other = make_business()
+    other = BusinessFactory()
     for shop in (business, other):
         AITransaction.objects.create(business=shop, feature="product_description")
     AITransaction.objects.update(timestamp=timezone.now() - timedelta(days=1))

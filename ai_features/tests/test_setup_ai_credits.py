@@ -29,7 +29,9 @@ from ai_features.payments.fulfilment import purchase_fulfil
 from ai_features.payments.gateways.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply
 from ai_features.payments.webhooks import webhook_receive
-from conftest import charge_success_body, ledger_sum, make_business, make_purchase, stored_balance
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, PurchaseFactory
+from testing.paystack_api import charge_success_body
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +71,8 @@ def test_without_flags_it_prints_the_packages_table():
 
 
 def test_list_businesses_shows_balance_expiry_and_active_flag():
-    rich = make_business(name="Rich Shop")
-    make_business(name="New Shop")
+    rich = BusinessFactory(name="Rich Shop")
+    BusinessFactory(name="New Shop")
     credits_grant(business=rich, credits=12, package="test")
 
     lines = run("--list-businesses").splitlines()
@@ -85,9 +87,9 @@ def test_list_businesses_shows_balance_expiry_and_active_flag():
 def test_list_businesses_is_one_query_however_many_businesses(django_assert_num_queries):
     """Regression: it read each business's balance with a query of its own (1 + N)."""
     for number in range(5):
-        shop = make_business(name=f"Shop {number}")
+        shop = BusinessFactory(name=f"Shop {number}")
         credits_grant(business=shop, credits=number + 1, package="test")
-    expired = make_business(name="Expired Shop")
+    expired = BusinessFactory(name="Expired Shop")
     credits_grant(business=expired, credits=3, package="test")
     BusinessAICredits.objects.filter(business=expired).update(is_active=False, balance=0)
 
@@ -110,7 +112,7 @@ def test_list_businesses_is_one_query_however_many_businesses(django_assert_num_
     ],
 )
 def test_each_grant_flag_grants_to_every_business(flag, package, total):
-    shops = [make_business(), make_business()]
+    shops = [BusinessFactory(), BusinessFactory()]
 
     out = run(flag)
 
@@ -128,7 +130,7 @@ def test_each_grant_flag_grants_to_every_business(flag, package, total):
 
 def test_the_grant_table_shows_each_balance_and_its_new_expiry():
     """Issue 19 item 14: the grant restarts the expiry clock, and the table did not say to when."""
-    shop = make_business(name="Granted Shop")
+    shop = BusinessFactory(name="Granted Shop")
 
     lines = run("--grant-test").splitlines()
 
@@ -140,7 +142,7 @@ def test_the_grant_table_shows_each_balance_and_its_new_expiry():
 
 
 def test_grant_value_for_one_business_raises_it_by_100_with_ledger_and_purchase():
-    target, bystander = make_business(), make_business()
+    target, bystander = BusinessFactory(), BusinessFactory()
     credits_grant(business=target, credits=50, package="test")
 
     run("--grant-value", "--business-id", str(target.id))
@@ -155,7 +157,7 @@ def test_grant_value_for_one_business_raises_it_by_100_with_ledger_and_purchase(
 
 
 def test_an_unknown_business_id_is_a_command_error_and_grants_nothing():
-    make_business()
+    BusinessFactory()
 
     with pytest.raises(CommandError, match="No business with id 999999"):
         run("--grant-test", "--business-id", "999999")
@@ -164,7 +166,7 @@ def test_an_unknown_business_id_is_a_command_error_and_grants_nothing():
 
 
 def test_business_id_alone_is_a_command_error():
-    shop = make_business()
+    shop = BusinessFactory()
 
     with pytest.raises(CommandError, match="goes with"):
         run("--business-id", str(shop.id))
@@ -177,7 +179,7 @@ def test_two_grant_flags_at_once_are_refused():
 
 def test_granting_an_inactive_package_still_uses_its_credits():
     CreditPackage.objects.filter(code="starter").update(is_active=False)
-    shop = make_business()
+    shop = BusinessFactory()
 
     run("--grant-starter")
 
@@ -187,10 +189,10 @@ def test_granting_an_inactive_package_still_uses_its_credits():
 def _seed_every_model():
     """A row in every ai_features table, linked the way the services link them: a refund and
     usage transactions hold PROTECT references that a careless reset trips over."""
-    shop = make_business()
+    shop = BusinessFactory()
     owner = shop.owner
     credits_grant(business=shop, credits=50, package="test")
-    paid = make_purchase(shop)
+    paid = PurchaseFactory(business=shop)
     data = {"status": "success", "reference": paid.payment_reference, "currency": "GHS"}
     verdict = paystack_verdict({**data, "amount": 9400})
     purchase_fulfil(purchase_id=paid.pk, verdict=verdict, source="test")

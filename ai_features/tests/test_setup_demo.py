@@ -10,8 +10,8 @@ from accounts.models import Business
 from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
 from ai_features.management.sandbox_stripe import InProcessHTTP
 from ai_features.models import CreditPackage
-from conftest import stored_balance
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
+from testing.credits import stored_balance
 
 STANDIN_URLS = "sandbox.tests.urls"
 

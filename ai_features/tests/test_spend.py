@@ -17,7 +17,9 @@ from ai_features.credits.billing import (
 from ai_features.credits.credits import credits_add, credits_spend
 from ai_features.errors import CreditsExpired, InsufficientCredits, InvalidAmount
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
-from conftest import ledger_sum, make_business, run_in_threads, stored_balance
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory
+from testing.races import run_in_threads
 
 
 @pytest.fixture
@@ -132,7 +134,7 @@ def test_a_released_hold_goes_back_to_the_row_it_came_from(funded, user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("catalogue")
 def test_racing_charges_never_overdraw_and_lose_no_update():
-    business = make_business()
+    business = BusinessFactory()
     credits_add(business=business, amount="25", kind="grant")  # room for exactly 10 charges
     outcomes = {"charged": 0, "refused": 0}
     lock = threading.Lock()
@@ -207,7 +209,7 @@ def test_settling_twice_charges_once(funded, user):
 def test_a_settle_racing_the_cron_release_ends_one_way_only():
     """The settle and a release take the same usage row lock: whichever comes second sees the
     first's outcome, so the hold is charged once or returned once."""
-    business = make_business()
+    business = BusinessFactory()
     credits_add(business=business, amount="25", kind="grant")
     outcomes = []
     for _ in range(10):

@@ -14,7 +14,7 @@ from ai_features.credits.dates import date_parse, datetime_parse
 from ai_features.errors import InvalidAmount
 from ai_features.models import AICreditPurchase, AITransaction
 from ai_features.payments.stripe_catalogue import CatalogueError, price_settings_parse
-from conftest import grant_credits, stored_balance
+from testing.credits import grant_credits, stored_balance
 
 PURCHASE = "/ai/api/credits/purchase/"
 INSIGHT = "/ai/api/features/customer-insight/"

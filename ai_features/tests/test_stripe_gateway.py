@@ -10,7 +10,7 @@ import requests
 
 from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
 from ai_features.payments.gateways.stripe import StripeNotConfigured, StripeService
-from conftest import (
+from testing.stripe_api import (
     STRIPE_ERROR_MESSAGE,
     STRIPE_TEST_KEY,
     STRIPE_WEBHOOK_TEST_SECRET,

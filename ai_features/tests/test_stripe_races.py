@@ -9,18 +9,11 @@ from django.test import Client
 
 from accounts.models import RateLimitWindow
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
-from conftest import (
-    charge_refunded_event,
-    deliver_stripe,
-    ledger_sum,
-    make_business,
-    make_stripe_purchase,
-    run_in_threads,
-    session_event,
-    stored_balance,
-    stripe_priced,
-    token_client,
-)
+from testing.clients import token_client
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, StripePurchaseFactory
+from testing.races import run_in_threads
+from testing.stripe_api import charge_refunded_event, deliver_stripe, session_event, stripe_priced
 
 pytestmark = [
     pytest.mark.postgres,
@@ -33,13 +26,13 @@ VERIFIERS = WEBHOOKS = 8
 
 
 def test_verifies_and_webhooks_at_once_credit_a_stripe_purchase_exactly_once(stripe_api):
-    business = make_business()
+    business = BusinessFactory()
     owner = business.owner
 
     for round_number in range(1, ROUNDS + 1):
         # The verify rate limit counts per user; this race is not about it.
         RateLimitWindow.objects.all().delete()
-        purchase = make_stripe_purchase(business)
+        purchase = StripePurchaseFactory(business=business)
         stripe_api.retrieve(purchase, status="complete", payment_status="paid")
         # Stripe's duplicate deliveries of one event, and the async_payment_succeeded of the
         # same session, all at once.
@@ -75,11 +68,11 @@ def test_verifies_and_webhooks_at_once_credit_a_stripe_purchase_exactly_once(str
 def test_refund_events_at_once_take_back_each_refunded_cent_once(stripe_settings):
     """Partial refunds reported as running totals (300, then 1000 cents of 1000), each
     delivered several times, all at once: the credits come back out exactly once."""
-    business = make_business()
+    business = BusinessFactory()
     stripe_priced("value", "10.00")
 
     for _ in range(ROUNDS // 2):
-        purchase = make_stripe_purchase(business)
+        purchase = StripePurchaseFactory(business=business)
         deliver_stripe(Client(), session_event(purchase, payment_status="paid"))
         purchase.refresh_from_db()
         raws = [

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
-from conftest import make_stripe_purchase, stored_balance
+from testing.credits import stored_balance
+from testing.factories import StripePurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def outcome_of(out: str, purchase) -> str:
 @pytest.fixture
 def stuck(business, stripe_settings):
     """A Stripe purchase left pending for 45 minutes."""
-    return aged(make_stripe_purchase(business), minutes=45)
+    return aged(StripePurchaseFactory(business=business), minutes=45)
 
 
 def test_a_paid_session_is_credited_once(business, stuck, stripe_api):
@@ -126,8 +127,8 @@ def test_a_delayed_payment_still_on_its_way_after_24_hours_is_not_abandoned(
 def test_one_whose_checkout_never_reached_stripe_waits_then_fails(
     business, stripe_api, stripe_settings
 ):
-    recent = aged(make_stripe_purchase(business, checkout_session_id=""), hours=2)
-    old = aged(make_stripe_purchase(business, checkout_session_id=""), hours=30)
+    recent = aged(StripePurchaseFactory(business=business, checkout_session_id=""), hours=2)
+    old = aged(StripePurchaseFactory(business=business, checkout_session_id=""), hours=30)
 
     out = run()
 
@@ -153,8 +154,8 @@ def test_a_session_stripe_does_not_know_is_failed_after_24_hours(business, stuck
 
 
 def test_an_outage_skips_the_purchase_and_keeps_it_pending(business, stripe_api, stripe_settings):
-    broken = aged(make_stripe_purchase(business), hours=30)
-    fine = aged(make_stripe_purchase(business), hours=1)
+    broken = aged(StripePurchaseFactory(business=business), hours=30)
+    fine = aged(StripePurchaseFactory(business=business), hours=1)
     stripe_api.retrieve_error(broken.checkout_session_id, exc=requests.exceptions.ConnectionError())
     stripe_api.retrieve(fine, status="complete", payment_status="paid")
 
@@ -171,7 +172,7 @@ def test_a_recent_async_failure_is_asked_about_again(business, stripe_api, strip
     """A failed delayed payment (complete/unpaid) is rechecked for 48 hours, in case a later
     success's webhook was lost; a paid session then credits it."""
     failed = aged(
-        make_stripe_purchase(business, status="failed", gateway_status="complete/unpaid"),
+        StripePurchaseFactory(business=business, status="failed", gateway_status="complete/unpaid"),
         hours=3,
     )
     stripe_api.retrieve(failed, status="complete", payment_status="paid")
@@ -184,7 +185,10 @@ def test_a_recent_async_failure_is_asked_about_again(business, stripe_api, strip
 
 
 def test_an_expired_failed_session_is_not_asked_about_again(business, stripe_api, stripe_settings):
-    aged(make_stripe_purchase(business, status="failed", gateway_status="expired/unpaid"), hours=3)
+    aged(
+        StripePurchaseFactory(business=business, status="failed", gateway_status="expired/unpaid"),
+        hours=3,
+    )
 
     out = run()
 

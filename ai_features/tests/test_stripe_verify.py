@@ -8,14 +8,9 @@ import pytest
 import requests
 
 from ai_features.models import CreditLedgerEntry
-from conftest import (
-    STRIPE_ERROR_MESSAGE,
-    STRIPE_TEST_KEY,
-    ledger_sum,
-    make_business,
-    make_stripe_purchase,
-    stored_balance,
-)
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import BusinessFactory, StripePurchaseFactory
+from testing.stripe_api import STRIPE_ERROR_MESSAGE, STRIPE_TEST_KEY
 
 pytestmark = pytest.mark.django_db
 VERIFY = "/ai/api/credits/verify/"
@@ -25,7 +20,7 @@ PAID = {"status": "complete", "payment_status": "paid", "payment_intent": "pi_te
 @pytest.fixture
 def purchase(business, stripe_settings):
     """A pending Stripe purchase of the value package: 100 credits for USD 6.50."""
-    return make_stripe_purchase(business)
+    return StripePurchaseFactory(business=business)
 
 
 def verify(api, method, **params):
@@ -164,8 +159,8 @@ def test_no_payment_required_pays_for_nothing(api, business, purchase, stripe_ap
 def test_another_business_s_session_is_404_and_stripe_is_not_asked(
     api, purchase, stripe_api, client_for
 ):
-    stranger = make_business()
-    theirs = make_stripe_purchase(stranger)
+    stranger = BusinessFactory()
+    theirs = StripePurchaseFactory(business=stranger)
 
     response = verify(api, "GET", session_id=theirs.checkout_session_id)
 
@@ -241,7 +236,7 @@ def test_a_session_stripe_does_not_know_leaves_the_purchase_pending(
 def test_a_purchase_whose_checkout_never_reached_stripe_is_not_asked_about(
     api, business, stripe_api, stripe_settings
 ):
-    purchase = make_stripe_purchase(business, checkout_session_id="")
+    purchase = StripePurchaseFactory(business=business, checkout_session_id="")
 
     response = verify(api, "GET", reference=purchase.payment_reference)
 

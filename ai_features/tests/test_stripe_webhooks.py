@@ -10,16 +10,13 @@ from decimal import Decimal
 import pytest
 
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, PurchaseRefund, WebhookEvent
-from conftest import (
+from testing.credits import deduct_credits, ledger_sum, stored_balance
+from testing.factories import PurchaseFactory, StripePurchaseFactory
+from testing.stripe_api import (
     STRIPE_FIXTURES,
     charge_refunded_event,
-    deduct_credits,
     deliver_stripe,
-    ledger_sum,
-    make_purchase,
-    make_stripe_purchase,
     session_event,
-    stored_balance,
     stripe_event,
     stripe_json,
     stripe_priced,
@@ -34,7 +31,7 @@ VECTORS = stripe_json("signature_vectors.json")["vectors"]
 def purchase(business, stripe_settings):
     """A pending Stripe purchase of the value package: 100 credits for USD 10.00."""
     stripe_priced("value", "10.00")
-    return make_stripe_purchase(business)
+    return StripePurchaseFactory(business=business)
 
 
 def outcomes():
@@ -407,7 +404,7 @@ def test_an_unknown_client_reference_id_is_answered_200_unknown_reference(
 
 
 def test_a_paystack_reference_in_a_stripe_event_is_unknown(client, business, stripe_settings):
-    paystack_purchase = make_purchase(business)
+    paystack_purchase = PurchaseFactory(business=business)
     session = session_event(paystack_purchase, payment_status="paid")
 
     response = deliver_stripe(client, session)

@@ -10,7 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BusinessMembership
 from ai_features.models import AITransaction
-from conftest import grant_credits, make_business, make_user, openai_json, token_client
+from testing.clients import token_client
+from testing.credits import grant_credits
+from testing.factories import BusinessFactory, UserFactory
+from testing.provider import openai_json
 
 pytestmark = pytest.mark.django_db
 ACCRA = ZoneInfo("Africa/Accra")
@@ -43,7 +46,7 @@ def history(business):
         used(business, "product_description", "0", 6, success=False, status="released"),
         used(business, "customer_insight", "2.00", 10, tokens=300),
         used(business, "customer_insight", "1.75", 31, tokens=250),
-        used(make_business(), "customer_insight", "9.00", 10, tokens=999),  # someone else's
+        used(BusinessFactory(), "customer_insight", "9.00", 10, tokens=999),  # someone else's
     ]
 
 
@@ -160,8 +163,8 @@ def test_summary_without_usage_is_all_zero(api):
 
 
 def test_usage_is_scoped_to_the_business(history):
-    stranger = make_user()
-    make_business(owner=stranger)
+    stranger = UserFactory()
+    BusinessFactory(owner=stranger)
 
     client = token_client(stranger)
 
@@ -244,8 +247,8 @@ def test_daily_usage_from_alone_spans_30_days_and_to_alone_ends_there(api, histo
 
 
 def test_daily_usage_is_per_business(history, client_for):
-    stranger = make_user()
-    make_business(owner=stranger)
+    stranger = UserFactory()
+    BusinessFactory(owner=stranger)
 
     days = client_for(stranger).get(DAILY, {"from": "2026-01-01", "to": "2026-01-31"}).json()
 
@@ -280,7 +283,7 @@ def test_the_extreme_dates_do_not_overflow(api, business):
 @pytest.fixture
 def staff_usage(business, user):
     """The owner's call and two by a cashier of the same shop, on 1, 2 and 3 January."""
-    cashier = make_user("cashier")
+    cashier = UserFactory(username="cashier")
     BusinessMembership.objects.create(user=cashier, business=business, role="staff")
     calls = [
         used(business, "product_description", "2.50", 1, tokens=100, user=user),
@@ -319,7 +322,7 @@ def test_transactions_filter_by_user(api, staff_usage):
 
     by_cashier = ids(api.get(TRANSACTIONS, {"user": cashier.id}))
     by_owner = ids(api.get(TRANSACTIONS, {"user": str(owner.id), "feature": "product_description"}))
-    by_stranger = ids(api.get(TRANSACTIONS, {"user": make_user().id}))
+    by_stranger = ids(api.get(TRANSACTIONS, {"user": UserFactory().id}))
 
     assert by_cashier == [calls[2].id, calls[1].id]
     assert by_owner == [calls[0].id]
@@ -340,7 +343,7 @@ def test_the_transactions_page_reads_its_users_in_the_same_query(api, business, 
     with CaptureQueriesContext(connection) as one:
         assert len(api.get(TRANSACTIONS).json()["results"]) == 1
     for day in range(2, 22):
-        used(business, "customer_insight", "1.00", day, user=make_user())
+        used(business, "customer_insight", "1.00", day, user=UserFactory())
 
     with CaptureQueriesContext(connection) as many:
         assert len(api.get(TRANSACTIONS).json()["results"]) == 20
@@ -384,7 +387,7 @@ def test_summary_by_user_has_one_row_per_user_with_the_feature_rows_fields(api, 
 
 def test_summary_by_user_puts_deleted_users_calls_in_one_row_last(api, staff_usage, business):
     owner, cashier, _ = staff_usage
-    gone = make_user("zz-gone")
+    gone = UserFactory(username="zz-gone")
     used(business, "customer_insight", "1.00", 4, user=gone)
     cashier.delete()
     gone.delete()

@@ -8,7 +8,9 @@ from django.utils.dateparse import parse_datetime
 from ai_features.credits.credits import credits_add, credits_expire
 from ai_features.credits.grants import credits_grant
 from ai_features.models import BusinessAICredits, CreditPackage
-from conftest import deduct_credits, make_business, make_purchase, make_user, token_client
+from testing.clients import token_client
+from testing.credits import deduct_credits
+from testing.factories import BusinessFactory, PurchaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +86,8 @@ def test_ledger_pages_with_limit_and_offset(api, business):
 
 
 def test_one_business_never_sees_another_business_balance_or_ledger(api, business):
-    other_owner = make_user()
-    other = make_business(owner=other_owner)
+    other_owner = UserFactory()
+    other = BusinessFactory(owner=other_owner)
     credits_grant(business=other, credits=99, package="test")
     credits_grant(business=business, credits=1, package="test")
 
@@ -142,9 +144,9 @@ ADMIN_PURCHASES = "/ai/api/admin/credits/purchases/"
 
 
 def test_purchases_lists_the_business_own_newest_first_with_paging(api, business):
-    first = make_purchase(business, package="starter")
-    second = make_purchase(business, package="premium", status="failed")
-    make_purchase(make_business(), package="value")
+    first = PurchaseFactory(business=business, package="starter")
+    second = PurchaseFactory(business=business, package="premium", status="failed")
+    PurchaseFactory(business=BusinessFactory(), package="value")
 
     page = api.get(PURCHASES, {"limit": 1}).json()
     rest = api.get(PURCHASES, {"limit": 1, "offset": 1}).json()
@@ -177,9 +179,9 @@ def test_admin_purchases_is_for_staff_only(api):
 
 
 def test_admin_purchases_lists_every_business_and_filters_by_status(business):
-    staff = make_user(is_staff=True)
-    make_purchase(business, status="failed")
-    completed = credits_grant(business=make_business(), credits=5, package="test")
+    staff = UserFactory(is_staff=True)
+    PurchaseFactory(business=business, status="failed")
+    completed = credits_grant(business=BusinessFactory(), credits=5, package="test")
     client = token_client(staff)
 
     everything = client.get(ADMIN_PURCHASES).json()

@@ -8,15 +8,10 @@ import logging
 import pytest
 
 from ai_features.models import CreditLedgerEntry, WebhookEvent
-from conftest import (
-    charge_success_body,
-    deliver_stripe,
-    deliver_webhook,
-    make_purchase,
-    make_stripe_purchase,
-    stored_balance,
-    stripe_priced,
-)
+from testing.credits import stored_balance
+from testing.factories import PurchaseFactory, StripePurchaseFactory
+from testing.paystack_api import charge_success_body, deliver_webhook
+from testing.stripe_api import deliver_stripe, stripe_priced
 
 pytestmark = pytest.mark.django_db
 LEVELS = [pytest.param(1_000, id="1k-levels"), pytest.param(100_000, id="100k-levels")]
@@ -37,7 +32,7 @@ def no_errors_logged(caplog) -> bool:
 def test_a_signed_paystack_delivery_nested_too_deeply_is_stored_as_malformed(
     client, business, paystack_settings, caplog, levels
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     raw = nested(json.loads(charge_success_body(purchase.payment_reference, 9400)), levels)
 
     response = deliver_webhook(client, raw)
@@ -57,7 +52,7 @@ def test_a_signed_paystack_delivery_nested_too_deeply_is_stored_as_malformed(
 def test_an_unsigned_paystack_delivery_nested_too_deeply_is_stored_as_unsigned(
     client, business, paystack_settings, caplog, levels
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     raw = nested(json.loads(charge_success_body(purchase.payment_reference, 9400)), levels)
 
     response = deliver_webhook(client, raw, signature="0" * 128)
@@ -73,7 +68,7 @@ def test_an_unsigned_paystack_delivery_nested_too_deeply_is_stored_as_unsigned(
 @pytest.fixture
 def stripe_purchase(business, stripe_settings):
     stripe_priced("value", "10.00")
-    return make_stripe_purchase(business)
+    return StripePurchaseFactory(business=business)
 
 
 def stripe_completed(purchase) -> dict:

@@ -16,7 +16,10 @@ from django.utils import timezone
 from ai_features.models import InvalidWebhookCount, WebhookEvent
 from ai_features.payments.invalid_webhooks import invalid_delivery_storable
 from ai_features.payments.webhooks import webhook_receive
-from conftest import charge_success_body, make_purchase, run_in_threads, sign, stored_balance
+from testing.credits import stored_balance
+from testing.factories import PurchaseFactory
+from testing.paystack_api import charge_success_body, sign
+from testing.races import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +86,7 @@ def test_the_client_address_is_read_as_the_throttles_read_it(client, limit_of_3,
 def test_signed_deliveries_are_never_limited(client, business, limit_of_3):
     for _ in range(5):
         unsigned(client)
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     raw = charge_success_body(purchase.payment_reference, 9400)
 
     answers = [

@@ -9,16 +9,15 @@ import pytest
 from django.test import Client
 
 from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
-from conftest import (
+from testing.credits import ledger_sum, stored_balance
+from testing.factories import PurchaseFactory
+from testing.paystack_api import (
     BAD_AMOUNTS,
     charge_success_body,
     deliver_webhook,
-    ledger_sum,
-    make_purchase,
     paystack_json,
     paystack_raw,
     sign,
-    stored_balance,
     with_amount,
 )
 
@@ -30,7 +29,7 @@ VECTORS = paystack_json("_generated_signature_vectors.json")["vectors"]
 @pytest.fixture
 def paid(business, paystack_settings):
     """A pending value purchase and the charge.success Paystack would send for it."""
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     return purchase, charge_success_body(purchase.payment_reference, 9400)
 
 
@@ -77,7 +76,7 @@ def test_verify_after_the_webhook_says_already_processed(client, api, business, 
 
 
 def test_a_webhook_credits_a_purchase_earlier_marked_failed(client, business, paystack_settings):
-    purchase = make_purchase(business, status="failed", failure_reason="abandoned")
+    purchase = PurchaseFactory(business=business, status="failed", failure_reason="abandoned")
 
     deliver_webhook(client, charge_success_body(purchase.payment_reference, 9400))
 
@@ -90,7 +89,7 @@ def test_a_webhook_credits_a_purchase_earlier_marked_failed(client, business, pa
 def test_a_charge_that_does_not_match_the_purchase_is_not_credited(
     client, business, paystack_settings, amount, currency
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     raw = charge_success_body(purchase.payment_reference, amount, currency)
 
     response = deliver_webhook(client, raw)
@@ -105,7 +104,7 @@ def test_a_charge_that_does_not_match_the_purchase_is_not_credited(
 def test_a_string_amount_and_lowercase_currency_are_the_same_payment(
     client, business, paystack_settings
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
 
     deliver_webhook(client, charge_success_body(purchase.payment_reference, "9400", "ghs"))
 
@@ -118,7 +117,7 @@ def test_a_signed_charge_with_a_bad_amount_is_rejected_with_200(
     client, business, paystack_settings, literal
 ):
     """Regression: NaN or a negative amount answered 500, so Paystack would retry forever."""
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
 
     response = deliver_webhook(client, with_amount(payload, literal))
@@ -137,7 +136,7 @@ def test_a_signed_charge_with_a_bad_amount_is_rejected_with_200(
 def test_nan_elsewhere_in_a_signed_charge_is_stored_as_text_and_credits(
     client, business, paystack_settings
 ):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     payload = json.loads(charge_success_body(purchase.payment_reference, 9400))
     payload["data"]["fees"] = "__FEES__"
     raw = json.dumps(payload).encode().replace(b'"__FEES__"', b"NaN")
@@ -245,7 +244,7 @@ def test_variant_payload_shapes_are_tolerated(client, business, paystack_setting
         "webhook_charge_success_card_ngn.paystack-docs.json",
         "webhook_charge_success_card_ngn_compact.real-capture-2025.json",
     ):
-        purchase = make_purchase(business)
+        purchase = PurchaseFactory(business=business)
         payload = paystack_json(name)
         payload["data"].update(reference=purchase.payment_reference, amount=9400, currency="GHS")
         assert deliver_webhook(client, json.dumps(payload).encode()).status_code == 200

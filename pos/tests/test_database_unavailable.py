@@ -12,8 +12,8 @@ from django.test import Client, override_settings
 from django.urls import path
 from rest_framework.test import APIClient
 
-from conftest import real_settings_env, run_python
 from pos.database import is_database_unavailable
+from testing.db import real_settings_env, run_python
 
 CLOSED_PORT = "1"
 UNAVAILABLE = {

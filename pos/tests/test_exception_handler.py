@@ -6,14 +6,14 @@ from rest_framework.permissions import AllowAny
 
 from accounts.models import Business
 from ai_features.payments.errors import GatewayTimeout
-from conftest import make_user
 from pos.errors import Conflict
+from testing.factories import UserFactory
 
 
 @api_view(["POST"])
 @permission_classes([AllowAny])
 def write_then_conflict(request):
-    Business.objects.create(name="Half-done", owner=make_user())
+    Business.objects.create(name="Half-done", owner=UserFactory())
     raise Conflict("Someone else changed it.", code="edit_conflict")
 
 

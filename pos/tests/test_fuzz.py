@@ -30,8 +30,10 @@ from ai_features.credits.credits import credits_add
 from ai_features.credits.ledger import ledger_mismatches
 from ai_features.credits.money import to_minor_units
 from ai_features.models import CreditLedgerEntry, CreditPackage
-from conftest import STRIPE_TEST_KEY, make_business, make_purchase, paystack_json, stripe_json
 from pos.wsgi import application
+from testing.factories import BusinessFactory, PurchaseFactory
+from testing.paystack_api import paystack_json
+from testing.stripe_api import STRIPE_TEST_KEY, stripe_json
 
 CONFORMANCE = [
     not_a_server_error,
@@ -84,9 +86,9 @@ def member(db, paystack_settings, in_test_transaction, monkeypatch, llm):
         "THROTTLE_RATES",
         {scope: "100000/min" for scope in ("purchase", "verify", "login", "register", "ai")},
     )
-    business = make_business()
+    business = BusinessFactory()
     credits_add(business=business, amount="50", kind="grant")
-    paid = make_purchase(business)
+    paid = PurchaseFactory(business=business)
     token = Token.objects.create(user=business.owner)
     base = paystack_settings.PAYSTACK_BASE_URL
     initialized = paystack_json("initialize_success.paystack-docs.json")

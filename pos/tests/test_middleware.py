@@ -6,7 +6,7 @@ import logging
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import TEST_SECRET, charge_success_body, deliver_webhook
+from testing.paystack_api import TEST_SECRET, charge_success_body, deliver_webhook
 
 pytestmark = pytest.mark.django_db
 

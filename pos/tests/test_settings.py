@@ -8,8 +8,8 @@ from urllib.parse import unquote
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from conftest import real_settings_env, run_python
 from pos.settings import parse_taxes
+from testing.db import real_settings_env, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,12 +6,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from conftest import (
-    charge_success_body,
-    deliver_webhook,
-    make_purchase,
-    run_in_threads,
-)
+from testing.factories import PurchaseFactory
+from testing.paystack_api import charge_success_body, deliver_webhook
+from testing.races import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +32,7 @@ def test_purchase_allows_10_a_minute_per_user_then_429(api, paystack):
 
 
 def test_verify_allows_60_a_minute_per_user(api, business, paystack):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     paystack.verify(purchase.payment_reference, status="ongoing")
 
     def send():
@@ -47,12 +44,12 @@ def test_verify_allows_60_a_minute_per_user(api, business, paystack):
 
 
 def test_another_user_has_their_own_allowance(api, paystack, client_for):
-    from conftest import make_business, make_user
+    from testing.factories import BusinessFactory, UserFactory
 
     paystack.initialize_ok()
     hammer(lambda: api.post("/ai/api/credits/purchase/", {"package": "value"}, format="json"), 10)
-    someone = make_user()
-    make_business(owner=someone)
+    someone = UserFactory()
+    BusinessFactory(owner=someone)
 
     response = client_for(someone).post(
         "/ai/api/credits/purchase/", {"package": "value"}, format="json"
@@ -79,7 +76,7 @@ def test_login_and_register_allow_10_a_minute_per_ip(path, body):
 
 
 def test_the_webhook_is_never_throttled(client, business, paystack_settings):
-    purchase = make_purchase(business)
+    purchase = PurchaseFactory(business=business)
     raw = charge_success_body(purchase.payment_reference, 9400)
 
     codes = hammer(lambda: deliver_webhook(client, raw), 70)

@@ -113,10 +113,10 @@ def live_owner(transactional_db):
     """An HTTP client holding a new business owner's API token; `.business` is the shop."""
     from rest_framework.authtoken.models import Token
 
-    from conftest import make_business
     from sandbox.tests.live import Client
+    from testing.factories import BusinessFactory
 
-    business = make_business()
+    business = BusinessFactory()
     owner = Client(Authorization=f"Token {Token.objects.create(user=business.owner).key}")
     owner.business = business
     return owner

@@ -3,7 +3,6 @@
 import pytest
 from django.test import Client
 
-from conftest import paystack_json
 from sandbox.paystack.models import SandboxTransaction
 from sandbox.tests.helpers import (
     API,
@@ -14,6 +13,7 @@ from sandbox.tests.helpers import (
     post_json,
     verify,
 )
+from testing.paystack_api import paystack_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

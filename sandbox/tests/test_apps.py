@@ -6,8 +6,8 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
-from conftest import real_settings_env, run_python
 from sandbox.apps import refuse_live_key
+from testing.db import real_settings_env, run_python
 
 # Shaped like live keys only as far as the check looks (a hyphen early keeps secret scanners
 # from mistaking them for real ones).

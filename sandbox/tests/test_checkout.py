@@ -5,7 +5,6 @@ import re
 import pytest
 from django.test import Client
 
-from conftest import paystack_json, run_in_threads
 from sandbox.paystack import services
 from sandbox.paystack.models import SandboxTransaction
 from sandbox.tests.helpers import (
@@ -15,6 +14,8 @@ from sandbox.tests.helpers import (
     webhook_calls,
     webhook_delivery,
 )
+from testing.paystack_api import paystack_json
+from testing.races import run_in_threads
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

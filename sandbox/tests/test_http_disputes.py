@@ -5,10 +5,11 @@ shop's favour gives them back, a lost one keeps them taken."""
 import pytest
 
 from ai_features.models import AICreditPurchase, WebhookEvent
-from conftest import ledger_sum, stored_balance, stripe_priced
 from sandbox.paystack.models import SandboxDispute
 from sandbox.stripe.models import StripeSandboxCharge
 from sandbox.tests.live import balance, buy, paystack_call, stripe_call
+from testing.credits import ledger_sum, stored_balance
+from testing.stripe_api import stripe_priced
 
 pytestmark = [
     pytest.mark.urls("sandbox.tests.urls"),

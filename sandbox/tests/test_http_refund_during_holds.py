@@ -15,9 +15,9 @@ import pytest
 from django.core.management import call_command
 
 from ai_features.models import AITransaction, CreditClawback, CreditLedgerEntry, WebhookEvent
-from conftest import ledger_sum, stored_balance
 from sandbox.openai import standin as openai_standin
 from sandbox.tests.live import TIMEOUT, balance, buy, paystack_call
+from testing.credits import ledger_sum, stored_balance
 
 pytestmark = [
     pytest.mark.urls("sandbox.tests.urls"),

@@ -20,9 +20,9 @@ from ai_features.payments.gateways.paystack import (
     PaystackRequestError,
     PaystackService,
 )
-from conftest import stored_balance
 from sandbox.paystack.models import SandboxTransaction
 from sandbox.tests.helpers import SECRET
+from testing.credits import stored_balance
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

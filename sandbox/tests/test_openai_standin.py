@@ -12,8 +12,8 @@ from django.test import Client
 
 from ai_features.features import provider, services
 from ai_features.models import AITransaction
-from conftest import grant_credits, ledger_sum, stored_balance
 from sandbox.openai import standin as openai_standin
+from testing.credits import grant_credits, ledger_sum, stored_balance
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 PATH = "/sandbox/openai/v1/chat/completions"

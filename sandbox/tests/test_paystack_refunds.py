@@ -3,7 +3,6 @@ that never pass its amount, each answered "queued" and followed by a signed `ref
 
 import pytest
 
-from conftest import paystack_json
 from sandbox.paystack.models import SandboxRefund
 from sandbox.tests.helpers import (
     API,
@@ -14,6 +13,7 @@ from sandbox.tests.helpers import (
     webhook_delivery,
 )
 from sandbox.tests.test_api import NOT_FOUND, paid
+from testing.paystack_api import paystack_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

@@ -6,7 +6,6 @@ import re
 import pytest
 from django.test import Client
 
-from conftest import run_in_threads
 from sandbox.stripe.models import (
     StripeSandboxCharge,
     StripeSandboxDispute,
@@ -20,6 +19,7 @@ from sandbox.tests.stripe_helpers import (
     page_path,
     verified_event,
 )
+from testing.races import run_in_threads
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 
