@@ -7,13 +7,16 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from accounts.models import RateLimitWindow
-from ai_features.models import AICreditPurchase, CreditLedgerEntry, WebhookEvent
-from testing.clients import token_client
+from ai_features.models import CreditLedgerEntry, WebhookEvent
 from testing.credits import ledger_sum, stored_balance
 from testing.factories import BusinessFactory, StripePurchaseFactory
-from testing.races import run_in_threads
-from testing.stripe_api import charge_refunded_event, deliver_stripe, session_event, stripe_priced
+from testing.races import run_in_threads, verify_and_webhooks_race
+from testing.stripe_api import (
+    charge_refunded_event,
+    deliver_stripe,
+    session_event,
+    stripe_priced,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -22,18 +25,15 @@ pytestmark = [
 ]
 
 ROUNDS = 20
-VERIFIERS = WEBHOOKS = 8
 
 
 def test_verifies_and_webhooks_at_once_credit_a_stripe_purchase_exactly_once(stripe_api):
-    business = BusinessFactory()
-    owner = business.owner
-
-    for round_number in range(1, ROUNDS + 1):
-        # The verify rate limit counts per user; this race is not about it.
-        RateLimitWindow.objects.all().delete()
+    def purchase_new(business):
         purchase = StripePurchaseFactory(business=business)
         stripe_api.retrieve(purchase, status="complete", payment_status="paid")
+        return purchase
+
+    def deliveries(purchase):
         # Stripe's duplicate deliveries of one event, and the async_payment_succeeded of the
         # same session, all at once.
         completed = json.dumps(session_event(purchase, payment_status="paid")).encode()
@@ -42,24 +42,19 @@ def test_verifies_and_webhooks_at_once_credit_a_stripe_purchase_exactly_once(str
                 purchase, "checkout.session.async_payment_succeeded", payment_status="paid"
             )
         ).encode()
-        answers = []
+        return [
+            lambda client, raw=raw: deliver_stripe(client, raw) for raw in (completed, succeeded)
+        ]
 
-        def race(index, purchase=purchase, answers=answers, raws=(completed, succeeded)):
-            if index < VERIFIERS:
-                response = token_client(owner).get(
-                    "/ai/api/credits/verify/", {"session_id": purchase.checkout_session_id}
-                )
-            else:
-                response = deliver_stripe(Client(), raws[index % 2])
-            answers.append(response.status_code)
-
-        run_in_threads(VERIFIERS + WEBHOOKS, race)
-
-        assert answers == [200] * (VERIFIERS + WEBHOOKS)
-        assert CreditLedgerEntry.objects.filter(purchase=purchase).count() == 1
-        assert AICreditPurchase.objects.get(pk=purchase.pk).payment_status == "completed"
-        expected = Decimal(100 * round_number)
-        assert stored_balance(business) == expected == ledger_sum(business)
+    verify_and_webhooks_race(
+        business=BusinessFactory(),
+        rounds=ROUNDS,
+        verifiers=8,
+        webhooks=8,
+        purchase_new=purchase_new,
+        verify_query=lambda purchase: {"session_id": purchase.checkout_session_id},
+        deliveries=deliveries,
+    )
 
     assert WebhookEvent.objects.filter(gateway="stripe", outcome="credited").count() <= ROUNDS
     assert WebhookEvent.objects.filter(outcome="error").count() == 0
