@@ -107,3 +107,38 @@ def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
     if signature is not None:
         headers["HTTP_X_PAYSTACK_SIGNATURE"] = signature
     return client.generic("POST", WEBHOOK_PATH, raw, content_type="application/json", **headers)
+
+
+def credited_purchase(business, package="value"):
+    """A Paystack purchase, paid and credited through the real fulfilment path."""
+    from ai_features.credits.money import to_minor_units
+    from ai_features.payments.fulfilment import purchase_fulfil
+    from ai_features.payments.gateways.paystack import paystack_verdict
+    from testing.factories import PurchaseFactory
+
+    purchase = PurchaseFactory(business=business, package=package)
+    data = {"status": "success", "reference": purchase.payment_reference, "currency": "GHS"}
+    data["amount"] = to_minor_units(purchase.total_amount)
+    purchase_fulfil(purchase_id=purchase.pk, verdict=paystack_verdict(data), source="test")
+    purchase.refresh_from_db()
+    return purchase
+
+
+def refund_event(purchase, amount, *, event="refund.processed", refund_reference="RF-1", **extra):
+    """The published refund.processed sample (amount a string), aimed at our purchase."""
+    name = {
+        "refund.processed": "webhook_refund_processed.paystack-docs.json",
+        "refund.pending": "webhook_refund_pending.paystack-docs.json",
+        "refund.processing": "webhook_refund_processing.paystack-docs.json",
+        "refund.failed": "webhook_refund_failed.paystack-docs.json",
+        "refund.needs-attention": "webhook_refund_needs_attention.paystack-docs.json",
+    }[event]
+    payload = paystack_json(name)
+    payload["data"].update(
+        transaction_reference=purchase.payment_reference,
+        refund_reference=refund_reference,
+        amount=amount,
+        currency="GHS",
+        **extra,
+    )
+    return json.dumps(payload).encode()

@@ -1,26 +1,15 @@
 """The layout the design asks for (section 2): the credits core uses neither payments nor the
 AI features; they use it."""
 
-import ast
 from pathlib import Path
 
 import pytest
 
+from testing.imports import imported_modules
+
 APP = Path(__file__).resolve().parent.parent
 CORE = sorted((APP / "credits").glob("*.py"))
 OUTSIDE_THE_CORE = ("ai_features.payments", "ai_features.features")
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, wherever in the file the import stands."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
 
 
 def test_the_core_is_what_the_design_names():

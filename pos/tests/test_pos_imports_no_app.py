@@ -1,13 +1,13 @@
 """pos is the project's configuration: none of its modules imports an app (accounts,
 ai_features, the sandbox under its old name or its new one, the demo page). Settings and root
-urls name apps by dotted string, which is not an import. Beside test_import_graph.py, whose
-helpers it reads the graph with."""
+urls name apps by dotted string, which is not an import. The graph comes from testing.imports,
+as test_import_graph.py reads it."""
 
 import functools
 
 import pytest
 
-from ai_features.tests.test_import_graph import import_graph, project_modules
+from testing.imports import import_graph, project_modules
 
 APPS = ("accounts", "ai_features", "sandbox", "paystack_sandbox", "demo_spa")
 

@@ -5,50 +5,19 @@ from decimal import Decimal
 
 import pytest
 
-from ai_features.credits.money import to_minor_units
 from ai_features.models import CreditLedgerEntry, PurchaseRefund, WebhookEvent
-from ai_features.payments.fulfilment import purchase_fulfil
-from ai_features.payments.gateways.paystack import paystack_verdict
 from testing.credits import deduct_credits, ledger_sum, stored_balance
 from testing.factories import PurchaseFactory
 from testing.paystack_api import (
     BAD_AMOUNTS,
     charge_success_body,
+    credited_purchase,
     deliver_webhook,
-    paystack_json,
+    refund_event,
     with_amount,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def credited_purchase(business, package="value"):
-    purchase = PurchaseFactory(business=business, package=package)
-    data = {"status": "success", "reference": purchase.payment_reference, "currency": "GHS"}
-    data["amount"] = to_minor_units(purchase.total_amount)
-    purchase_fulfil(purchase_id=purchase.pk, verdict=paystack_verdict(data), source="test")
-    purchase.refresh_from_db()
-    return purchase
-
-
-def refund_event(purchase, amount, *, event="refund.processed", refund_reference="RF-1", **extra):
-    """The published refund.processed sample (amount a string), aimed at our purchase."""
-    name = {
-        "refund.processed": "webhook_refund_processed.paystack-docs.json",
-        "refund.pending": "webhook_refund_pending.paystack-docs.json",
-        "refund.processing": "webhook_refund_processing.paystack-docs.json",
-        "refund.failed": "webhook_refund_failed.paystack-docs.json",
-        "refund.needs-attention": "webhook_refund_needs_attention.paystack-docs.json",
-    }[event]
-    payload = paystack_json(name)
-    payload["data"].update(
-        transaction_reference=purchase.payment_reference,
-        refund_reference=refund_reference,
-        amount=amount,
-        currency="GHS",
-        **extra,
-    )
-    return json.dumps(payload).encode()
 
 
 @pytest.mark.parametrize("literal", BAD_AMOUNTS)

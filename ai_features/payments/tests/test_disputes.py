@@ -12,10 +12,9 @@ from ai_features.credits.billing import credits_release, credits_reserve
 from ai_features.credits.ledger import clawback_mismatches, ledger_mismatches
 from ai_features.credits.money import to_minor_units
 from ai_features.models import AIUsageAlert, BusinessAICredits, CreditLedgerEntry, PurchaseDispute
-from ai_features.tests.test_refunds import credited_purchase, refund_event
 from testing.credits import ledger_sum, stored_balance
 from testing.factories import StripePurchaseFactory
-from testing.paystack_api import deliver_webhook
+from testing.paystack_api import credited_purchase, deliver_webhook, refund_event
 from testing.stripe_api import deliver_stripe, session_event, stripe_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
