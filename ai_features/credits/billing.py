@@ -35,7 +35,7 @@ PRICE_CACHE_SECONDS = 30
 _prices: dict[str, tuple[float, Decimal]] = {}
 
 
-def feature_price(feature: str) -> Decimal:
+def feature_price_get(feature: str) -> Decimal:
     """The feature's price; cached briefly, since every AI request asks. Unknown is an error."""
     cached = _prices.get(feature)
     if cached and time.monotonic() - cached[0] < PRICE_CACHE_SECONDS:
@@ -60,7 +60,7 @@ def _amount_for(feature: str, credits, price: Decimal | None = None) -> Decimal:
     """The feature's price, or `credits`; either way the feature must have a price (never free,
     never unknown). A `price` the caller has already read for this call is not read again."""
     if price is None:
-        price = feature_price(feature)
+        price = feature_price_get(feature)
     return credits_amount_checked(price if credits is None else credits)
 
 

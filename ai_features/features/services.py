@@ -13,7 +13,7 @@ from ai_features.credits.billing import (
     credits_release,
     credits_reserve,
     credits_settle,
-    feature_price,
+    feature_price_get,
 )
 from ai_features.credits.credits import balance_get, balance_shown
 from ai_features.errors import (
@@ -66,7 +66,7 @@ def feature_run(
     if not settings.AI_PROVIDER_API_KEY:
         raise ProviderNotConfigured()
     try:
-        price = feature_price(feature.code)  # read once: the hold is taken at this price
+        price = feature_price_get(feature.code)  # read once: the hold is taken at this price
     except UnknownFeature as exc:
         raise FeatureDisabled() from exc
     if not idempotency_key:

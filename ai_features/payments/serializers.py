@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from ai_features.fields import MoneyField
+from ai_features.payments.gateways import GATEWAYS, gateway_for
 from ai_features.payments.gateways.paystack import CHANNELS as PAYSTACK_CHANNELS
 from ai_features.payments.packages import CUSTOM, CUSTOM_MAX, CUSTOM_MIN
 
@@ -12,7 +13,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": False}
 class PackagePriceOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     amount = serializers.DecimalField(**MONEY)
-    gateway = serializers.ChoiceField(["paystack", "stripe"])
+    gateway = serializers.ChoiceField(sorted(GATEWAYS))
 
 
 class PackageOutputSerializer(serializers.Serializer):
@@ -58,7 +59,7 @@ class PurchaseInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("Name each channel once.")
         return channels
 
-    gateway = serializers.ChoiceField(choices=["paystack", "stripe"], default="paystack")
+    gateway = serializers.ChoiceField(choices=sorted(GATEWAYS), default="paystack")
     success_url = serializers.URLField(
         max_length=500,
         required=False,
@@ -71,13 +72,9 @@ class PurchaseInputSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        stripe = attrs.get("gateway") == "stripe"
-        if stripe and attrs.get("channels"):
-            raise serializers.ValidationError({"channels": ["Only Paystack takes channels."]})
-        if not stripe and (attrs.get("success_url") or attrs.get("cancel_url")):
-            raise serializers.ValidationError(
-                {"success_url": ["Only a Stripe purchase takes success_url and cancel_url."]}
-            )
+        refused = gateway_for(attrs["gateway"]).purchase_options_refused(options=attrs)
+        if refused:
+            raise serializers.ValidationError(refused)
         custom = attrs["package"] == CUSTOM
         if custom and attrs.get("custom_amount") is None:
             raise serializers.ValidationError(

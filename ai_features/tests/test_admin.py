@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ai_features import models
-from ai_features.credits.billing import feature_price
+from ai_features.credits.billing import feature_price_get
 from ai_features.credits.grants import credits_grant
 from ai_features.models import (
     AICreditPurchase,
@@ -360,7 +360,7 @@ def test_a_package_can_be_added_and_edited(admin_client):
 
 def test_a_feature_price_edit_takes_effect_at_once_in_this_process(admin_client):
     price = AIFeaturePrice.objects.get(feature="customer_insight")
-    assert feature_price("customer_insight") == Decimal("2.00")  # now cached
+    assert feature_price_get("customer_insight") == Decimal("2.00")  # now cached
 
     response = admin_client.post(
         url(AIFeaturePrice, "change", price.pk),
@@ -368,7 +368,7 @@ def test_a_feature_price_edit_takes_effect_at_once_in_this_process(admin_client)
     )
 
     assert response.status_code == 302
-    assert feature_price("customer_insight") == Decimal("3.25")
+    assert feature_price_get("customer_insight") == Decimal("3.25")
 
 
 def test_an_alert_can_only_be_acknowledged(admin_client, world):

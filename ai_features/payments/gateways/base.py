@@ -173,6 +173,10 @@ class Gateway(Protocol):
     def custom_amount_check(self) -> None:
         """Raise a DomainError if the gateway does not sell a custom amount."""
 
+    def purchase_options_refused(self, *, options: Mapping) -> dict[str, list[str]]:
+        """The purchase request's fields this gateway does not take, as field errors ({}:
+        none)."""
+
     def payment_method_for(self, *, requested: str) -> str:
         """The payment method a purchase through this gateway records."""
 

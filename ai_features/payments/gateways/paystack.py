@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Mapping
 from urllib.parse import quote
 
 import requests
@@ -369,6 +370,12 @@ class PaystackGateway:
 
     def custom_amount_check(self) -> None:
         """Paystack sells a custom amount too."""
+
+    def purchase_options_refused(self, *, options: Mapping) -> dict[str, list[str]]:
+        """Paystack returns the browser to `callback_url`; the Stripe-style URLs are refused."""
+        if options.get("success_url") or options.get("cancel_url"):
+            return {"success_url": ["Only a Stripe purchase takes success_url and cancel_url."]}
+        return {}
 
     def payment_method_for(self, *, requested: str) -> str:
         """The buyer's preference as given: only `channels` narrows the checkout."""

@@ -5,6 +5,7 @@ and by verify."""
 
 import contextlib
 import logging
+from collections.abc import Mapping
 
 import requests
 import stripe
@@ -329,6 +330,12 @@ class StripeGateway:
 
     def custom_amount_check(self) -> None:
         raise NotSoldThroughStripe("Stripe sells packages only, not a custom amount.")
+
+    def purchase_options_refused(self, *, options: Mapping) -> dict[str, list[str]]:
+        """Stripe Checkout has no channels to narrow."""
+        if options.get("channels"):
+            return {"channels": ["Only Paystack takes channels."]}
+        return {}
 
     def payment_method_for(self, *, requested: str) -> str:
         """Stripe Checkout takes cards only."""

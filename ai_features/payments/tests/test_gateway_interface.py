@@ -91,3 +91,11 @@ def test_the_check_sees_a_branch_a_lookup_and_a_table():
 
     assert _named_gateways(ast.parse(source), endpoints=False) == [2, 3, 4]
     assert _named_gateways(ast.parse(source), endpoints=True) == [2]
+
+
+def test_the_purchase_serializers_ask_the_gateway_what_it_takes():
+    """Which optional fields a purchase may carry is the gateway's to say
+    (`purchase_options_refused`), not a branch on its name."""
+    tree = ast.parse((PAYMENTS / "serializers.py").read_text())
+
+    assert _named_gateways(tree, endpoints=True) == []

@@ -185,6 +185,8 @@ def test_a_callback_that_is_not_a_url_is_a_field_error(api, paystack):
         ({"package": "value", "custom_amount": "50"}, "custom_amount"),
         ({"package": "value", "payment_method": "bitcoin"}, "payment_method"),
         ({}, "package"),
+        ({"package": "value", "success_url": "http://localhost:5173/paid"}, "success_url"),
+        ({"package": "value", "cancel_url": "http://localhost:5173/no"}, "success_url"),
     ],
 )
 def test_invalid_purchase_bodies_get_field_errors_and_change_nothing(api, paystack, body, field):
