@@ -9,7 +9,7 @@ from django.test import Client
 from ai_features.models import CreditPackage
 from ai_features.payments.gateways.stripe import StripeService
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
-from sandbox.tests.stripe_helpers import API_BASE, STRIPE_KEY, DjangoClientHTTP, sdk_client
+from sandbox.stripe.tests.helpers import API_BASE, STRIPE_KEY, DjangoClientHTTP, sdk_client
 
 URLS = "sandbox.tests.urls"
 DEMO_PRICES = {"starter": Decimal("2.50"), "value": Decimal("6.50"), "premium": Decimal("14.50")}

@@ -22,7 +22,7 @@ from ai_features.payments.gateways.paystack import (
 )
 from conftest import stored_balance
 from sandbox.paystack.models import SandboxTransaction
-from sandbox.tests.helpers import SECRET
+from sandbox.paystack.tests.helpers import SECRET
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

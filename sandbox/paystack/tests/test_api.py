@@ -5,7 +5,7 @@ from django.test import Client
 
 from conftest import paystack_json
 from sandbox.paystack.models import SandboxTransaction
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     API,
     SECRET,
     checkout_path,

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import paystack_json
 from sandbox.paystack.models import SandboxRefund
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     API,
     checkout_path,
     initialize,
@@ -13,7 +13,7 @@ from sandbox.tests.helpers import (
     webhook_calls,
     webhook_delivery,
 )
-from sandbox.tests.test_api import NOT_FOUND, paid
+from sandbox.paystack.tests.test_api import NOT_FOUND, paid
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

@@ -12,7 +12,7 @@ from sandbox.stripe.models import (
     StripeSandboxProduct,
     StripeSandboxSession,
 )
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     API,
     STRIPE_KEY,
     DjangoClientHTTP,

@@ -8,7 +8,7 @@ from django.test import Client
 from conftest import paystack_json, run_in_threads
 from sandbox.paystack import services
 from sandbox.paystack.models import SandboxTransaction
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     checkout_path,
     initialize,
     verify,
