@@ -48,10 +48,10 @@ def stripe_sandbox(settings, monkeypatch):
 
 @pytest.fixture
 def stripe_http(db, stripe_sandbox):
-    """The SDK's transport into Django's test client; `.sent` keeps what the SDK sent."""
-    from sandbox.stripe.tests.helpers import DjangoClientHTTP
+    """The SDK's transport to the stand-in, in-process; `.sent` keeps what the SDK sent."""
+    from sandbox.stripe.tests.helpers import in_process
 
-    return DjangoClientHTTP(Client())
+    return in_process()
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Business
 from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
-from ai_features.management.sandbox_stripe import InProcessHTTP
 from ai_features.models import CreditPackage
 from conftest import stored_balance
+from sandbox.stripe.in_process import InProcessHTTP
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 
 STANDIN_URLS = "sandbox.tests.urls"
