@@ -1,6 +1,6 @@
 """Helpers for the tests that run the app and the sandbox's stand-ins on one live server
 (pytest-django's, threaded, on PostgreSQL), every step over HTTP as `make run` wires them; the
-fixtures `live_app` and `live_owner` are in conftest.py.
+fixtures `live_app` and `live_owner` are in sandbox/conftest.py.
 
 Every request here is sent on a connection of its own, closed after it: a kept-alive one
 would keep its server thread, and that thread's database connection, past the test.
@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import requests
 
-from sandbox.tests.helpers import SECRET
-from sandbox.tests.stripe_helpers import STRIPE_KEY
+from sandbox.paystack.tests.helpers import SECRET
+from sandbox.stripe.tests.helpers import STRIPE_KEY
 
 TIMEOUT = 30  # seconds: no HTTP call, wait or join in these tests lasts longer
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -8,15 +8,15 @@ import pytest
 from django.test import Client
 
 from sandbox.paystack.models import SandboxDispute, SandboxRefund
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     API,
     checkout_path,
     initialize,
     webhook_calls,
     webhook_delivery,
 )
-from sandbox.tests.stripe_helpers import open_session, page_path
-from sandbox.tests.test_api import paid
+from sandbox.paystack.tests.test_api import paid
+from sandbox.stripe.tests.helpers import open_session, page_path
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 PAGE = f"{API}/dashboard"

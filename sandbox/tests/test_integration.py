@@ -21,7 +21,7 @@ from ai_features.payments.gateways.paystack import (
     PaystackService,
 )
 from sandbox.paystack.models import SandboxTransaction
-from sandbox.tests.helpers import SECRET
+from sandbox.paystack.tests.helpers import SECRET
 from testing.credits import stored_balance
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]

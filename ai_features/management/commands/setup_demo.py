@@ -11,11 +11,6 @@ from accounts.services import business_register
 from ai_features.credits.credits import balance_get
 from ai_features.credits.grants import credits_grant
 from ai_features.management.commands.setup_ai_credits import TEST_GRANT
-from ai_features.management.sandbox_stripe import (
-    InProcessHTTP,
-    chatty_loggers_quiet,
-    stripe_is_local_sandbox,
-)
 from ai_features.payments.gateways.stripe import StripeService
 from ai_features.payments.stripe_catalogue import (
     CatalogueSyncFailed,
@@ -32,6 +27,17 @@ DEMO_STRIPE_PRICES = {
     "value": Decimal("6.50"),
     "premium": Decimal("14.50"),
 }
+
+
+def local_stripe_standin():
+    """The sandbox's in-process way to its Stripe stand-in when STRIPE_API_BASE is that stand-in
+    (as `make run` sets it), else None: runserver is not listening yet when `make run` runs this.
+    The sandbox is imported only when it is installed."""
+    if not settings.SANDBOX:
+        return None
+    from sandbox.stripe import in_process
+
+    return in_process if in_process.serves(settings.STRIPE_API_BASE) else None
 
 
 class Command(BaseCommand):
@@ -85,7 +91,8 @@ class Command(BaseCommand):
         if filled:
             given = ", ".join(f"{code} {DEMO_STRIPE_PRICES[code]}" for code in filled)
             self.stdout.write(f"Gave packages demo Stripe prices in {currency}: {given}.")
-        if not stripe_is_local_sandbox():
+        in_process = local_stripe_standin()
+        if in_process is None:
             # A real Stripe account's catalogue changes only when ops run the command.
             self.stdout.write(
                 f"Stripe is {settings.STRIPE_API_BASE}: create the packages' products and "
@@ -93,8 +100,9 @@ class Command(BaseCommand):
             )
             return
         try:
-            with chatty_loggers_quiet():
-                synced = catalogue_sync(service=StripeService.over(InProcessHTTP()))
+            with in_process.chatty_loggers_quiet():
+                service = StripeService(http_client=in_process.InProcessHTTP())
+                synced = catalogue_sync(service=service)
         except CatalogueSyncFailed as exc:
             # Checkout still works without price ids (it prices the line inline), so the demo
             # goes on; the command finishes the sync later.

@@ -8,8 +8,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Business
 from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
-from ai_features.management.sandbox_stripe import InProcessHTTP
 from ai_features.models import CreditPackage
+from sandbox.stripe.in_process import InProcessHTTP
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 from testing.credits import stored_balance
 

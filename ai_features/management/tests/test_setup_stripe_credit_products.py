@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 
 from ai_features.management.commands import setup_stripe_credit_products as command
 from ai_features.models import CreditPackage
-from ai_features.tests.stripe_standin import (
+from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
+from sandbox.stripe.tests.helpers import (
     URLS,
     active_prices,
     counts,
@@ -16,7 +17,6 @@ from ai_features.tests.stripe_standin import (
     prices_give,
     stand_in,
 )
-from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 
 pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
 

@@ -98,14 +98,20 @@ def _typed(exc: stripe.StripeError) -> StripeError:
 class StripeService:
     """One method per Stripe call; each returns the SDK's object as a dict or raises StripeError."""
 
-    def __init__(self):
+    def __init__(self, *, http_client: stripe.HTTPClient | None = None):
+        """`http_client`: the SDK's transport. By default the network (STRIPE_TIMEOUT_SECONDS, one
+        retry); a given one (the sandbox reached in-process by setup_demo, before the server
+        listens; tests) is used as it is, without retries."""
         if not settings.STRIPE_SECRET_KEY:
             raise StripeNotConfigured()
+        network = http_client is None
+        if network:
+            http_client = stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
         self._client = stripe.StripeClient(
             api_key=settings.STRIPE_SECRET_KEY,
             base_addresses={"api": settings.STRIPE_API_BASE},
-            http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
-            max_network_retries=1,
+            http_client=http_client,
+            max_network_retries=1 if network else 0,
         )
 
     def _call(self, method, *args, **kwargs) -> dict:
@@ -150,19 +156,6 @@ class StripeService:
     def price_list(self, *, params: dict) -> dict:
         """One page of prices (`lookup_keys`, `product`, `active` filters; `limit` up to 100)."""
         return self._call(self._client.v1.prices.list, params=params)
-
-    @classmethod
-    def over(cls, http_client: stripe.HTTPClient) -> "StripeService":
-        """The service with its SDK calls sent through `http_client` instead of the network:
-        the sandbox reached in-process (setup_demo runs before the server listens), or tests."""
-        service = cls()
-        service._client = stripe.StripeClient(
-            api_key=settings.STRIPE_SECRET_KEY,
-            base_addresses={"api": settings.STRIPE_API_BASE},
-            http_client=http_client,
-            max_network_retries=0,
-        )
-        return service
 
 
 def session_verdict(session: dict, *, failed_reason: str = "") -> Verdict:

@@ -14,7 +14,8 @@ from ai_features.payments.stripe_catalogue import (
     price_settings_parse,
     stripe_prices_fill,
 )
-from ai_features.tests.stripe_standin import (
+from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
+from sandbox.stripe.tests.helpers import (
     URLS,
     active_prices,
     counts,
@@ -23,7 +24,6 @@ from ai_features.tests.stripe_standin import (
     prices_give,
     stand_in,
 )
-from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 
 pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
 
@@ -35,7 +35,8 @@ def stripe(settings, monkeypatch):
 
 
 def sync(http, **options):
-    return {row.code: row for row in catalogue_sync(service=StripeService.over(http), **options)}
+    service = StripeService(http_client=http)
+    return {row.code: row for row in catalogue_sync(service=service, **options)}
 
 
 def test_lost_ids_are_found_again_by_the_lookup_key_without_writing(stripe):

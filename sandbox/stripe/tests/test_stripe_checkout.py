@@ -11,7 +11,7 @@ from sandbox.stripe.models import (
     StripeSandboxDispute,
     StripeSandboxSession,
 )
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     CANCEL_URL,
     event_types,
     hook_calls,

@@ -1,11 +1,12 @@
-"""Fixtures for the sandbox's tests: the sandbox switched on, webhooks sent inline and captured."""
+"""Fixtures for every test under sandbox/ (its subpackages' tests too): the sandbox switched on,
+webhooks sent inline and captured."""
 
 import pytest
 import responses
 from django.test import Client
 
 from sandbox.paystack import services
-from sandbox.tests.helpers import HOOK_URL, SECRET
+from sandbox.paystack.tests.helpers import HOOK_URL, SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,7 @@ def stripe_sandbox(settings, monkeypatch):
     """The Stripe stand-in configured as `make run` will: a test key, a signing secret, a
     webhook URL; events sent inline."""
     from sandbox.stripe import webhooks as stripe_webhooks
-    from sandbox.tests.stripe_helpers import STRIPE_HOOK_URL, STRIPE_KEY, WEBHOOK_SECRET
+    from sandbox.stripe.tests.helpers import STRIPE_HOOK_URL, STRIPE_KEY, WEBHOOK_SECRET
 
     settings.STRIPE_SECRET_KEY = STRIPE_KEY
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
@@ -47,16 +48,16 @@ def stripe_sandbox(settings, monkeypatch):
 
 @pytest.fixture
 def stripe_http(db, stripe_sandbox):
-    """The SDK's transport into Django's test client; `.sent` keeps what the SDK sent."""
-    from sandbox.tests.stripe_helpers import DjangoClientHTTP
+    """The SDK's transport to the stand-in, in-process; `.sent` keeps what the SDK sent."""
+    from sandbox.stripe.tests.helpers import in_process
 
-    return DjangoClientHTTP(Client())
+    return in_process()
 
 
 @pytest.fixture
 def sdk(stripe_http):
     """A real `stripe.StripeClient` (16.1.0) talking to the stand-in."""
-    from sandbox.tests.stripe_helpers import sdk_client
+    from sandbox.stripe.tests.helpers import sdk_client
 
     return sdk_client(stripe_http)
 
@@ -64,7 +65,7 @@ def sdk(stripe_http):
 @pytest.fixture
 def stripe_hooks():
     """Outgoing HTTP is mocked: the Stripe webhook POST answers 200, anything else is refused."""
-    from sandbox.tests.stripe_helpers import STRIPE_HOOK_URL
+    from sandbox.stripe.tests.helpers import STRIPE_HOOK_URL
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.post(STRIPE_HOOK_URL, json={"received": True})
@@ -81,8 +82,8 @@ def live_app(live_server, settings, monkeypatch):
 
     from ai_features.features import provider, services
     from sandbox.stripe import webhooks as stripe_webhooks
+    from sandbox.stripe.tests.helpers import STRIPE_KEY, WEBHOOK_SECRET
     from sandbox.tests.live import TIMEOUT
-    from sandbox.tests.stripe_helpers import STRIPE_KEY, WEBHOOK_SECRET
 
     base = live_server.url
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost", "127.0.0.1"]

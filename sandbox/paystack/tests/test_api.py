@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from sandbox.paystack.models import SandboxTransaction
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     API,
     SECRET,
     checkout_path,

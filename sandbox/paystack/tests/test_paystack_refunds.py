@@ -4,7 +4,7 @@ that never pass its amount, each answered "queued" and followed by a signed `ref
 import pytest
 
 from sandbox.paystack.models import SandboxRefund
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     API,
     checkout_path,
     initialize,
@@ -12,7 +12,7 @@ from sandbox.tests.helpers import (
     webhook_calls,
     webhook_delivery,
 )
-from sandbox.tests.test_api import NOT_FOUND, paid
+from sandbox.paystack.tests.test_api import NOT_FOUND, paid
 from testing.paystack_api import paystack_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]

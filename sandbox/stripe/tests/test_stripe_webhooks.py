@@ -15,7 +15,7 @@ from django.test import Client
 
 from sandbox.stripe import webhooks
 from sandbox.stripe.models import StripeSandboxEvent
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     STRIPE_HOOK_URL,
     WEBHOOK_SECRET,
     event_types,

@@ -7,15 +7,15 @@ import pytest
 import stripe
 from django.test import Client
 
+from sandbox.stripe.in_process import InProcessHTTP
 from sandbox.stripe.models import (
     StripeSandboxIdempotencyKey,
     StripeSandboxProduct,
     StripeSandboxSession,
 )
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     API,
     STRIPE_KEY,
-    DjangoClientHTTP,
     credit_price,
     open_session,
     page_path,
@@ -269,5 +269,5 @@ def test_the_sdk_client_helper_really_is_the_sdk(stripe_http):
     client = sdk_client(stripe_http)
 
     assert isinstance(client, stripe.StripeClient)
-    assert isinstance(stripe_http, DjangoClientHTTP) and isinstance(stripe_http, stripe.HTTPClient)
+    assert isinstance(stripe_http, InProcessHTTP) and isinstance(stripe_http, stripe.HTTPClient)
     assert stripe.VERSION == "16.1.0"  # the version requirements.txt pins

@@ -9,7 +9,7 @@ import requests
 from django.db import transaction
 
 from sandbox.paystack import services
-from sandbox.tests.helpers import HOOK_URL, SECRET, webhook_calls, webhook_delivery
+from sandbox.paystack.tests.helpers import HOOK_URL, SECRET, webhook_calls, webhook_delivery
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sandbox.paystack.models import SandboxDispute
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     API,
     checkout_path,
     initialize,
@@ -15,7 +15,7 @@ from sandbox.tests.helpers import (
     webhook_calls,
     webhook_delivery,
 )
-from sandbox.tests.test_api import NOT_FOUND, paid
+from sandbox.paystack.tests.test_api import NOT_FOUND, paid
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxSession
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     SERVER,
     SUCCESS_URL,
     credit_price,

@@ -7,7 +7,7 @@ from django.test import Client
 
 from sandbox.paystack import services
 from sandbox.paystack.models import SandboxTransaction
-from sandbox.tests.helpers import (
+from sandbox.paystack.tests.helpers import (
     checkout_path,
     initialize,
     verify,

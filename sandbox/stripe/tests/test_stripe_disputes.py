@@ -7,7 +7,7 @@ import stripe
 from django.test import Client
 
 from sandbox.stripe.models import StripeSandboxCharge, StripeSandboxDispute
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     event_types,
     hook_calls,
     open_session,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from sandbox.stripe.models import StripeSandboxCharge, StripeSandboxRefund
-from sandbox.tests.stripe_helpers import (
+from sandbox.stripe.tests.helpers import (
     event_types,
     hook_calls,
     open_session,

@@ -1,55 +1,39 @@
-"""Helpers for the Stripe stand-in's tests: the real `stripe` SDK wired to Django's test client,
-and readers for the webhooks the stand-in sends."""
+"""Helpers for driving the sandbox's Stripe stand-in from tests, the sandbox's own and the app's:
+the real `stripe` SDK, or the app's StripeService, sent in-process to the stand-in's views
+(sandbox.stripe.in_process); readers for the webhooks the stand-in sends; the catalogue as the
+app's packages see it."""
 
 import json
-from urllib.parse import urlsplit
+from decimal import Decimal
 
 import stripe
 from django.test import Client
-from requests.structures import CaseInsensitiveDict
 
-from sandbox.stripe.models import StripeSandboxEvent
+from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
+from ai_features.models import CreditPackage
+from ai_features.payments.gateways.stripe import StripeService
+from sandbox.stripe.in_process import MOUNT, InProcessHTTP
+from sandbox.stripe.models import StripeSandboxEvent, StripeSandboxPrice, StripeSandboxProduct
 
+URLS = "sandbox.tests.urls"  # the project's URLs with the sandbox mounted
 STRIPE_KEY = "sk_test_sandbox_stripe_standin"
 WEBHOOK_SECRET = "whsec_sandbox_standin_secret"
 STRIPE_HOOK_URL = "http://hooks.test/ai/api/webhooks/stripe/"
 SERVER = "http://testserver"
 # What the app sets as STRIPE_API_BASE: the mount point, without a trailing slash.
-API_BASE = f"{SERVER}/sandbox/stripe"
-API = "/sandbox/stripe/v1"
+API_BASE = f"{SERVER}{MOUNT}"
+API = f"{MOUNT}/v1"
 SUCCESS_URL = "http://shop.test/payment/callback?gateway=stripe&session_id={CHECKOUT_SESSION_ID}"
 CANCEL_URL = "http://shop.test/payment/callback?gateway=stripe&cancelled=1&reference=REF-1"
 
 
-class DjangoClientHTTP(stripe.HTTPClient):
-    """An SDK HTTP client that hands each request to Django's test client, unchanged."""
-
-    name = "django-test-client"
-
-    def __init__(self, client: Client):
-        super().__init__()
-        self.client = client
-        self.sent: list[dict] = []
-
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
-        """Forward one SDK request; answer `(body, status, headers)` as the SDK expects."""
-        parts = urlsplit(url)
-        assert f"{parts.scheme}://{parts.netloc}" == SERVER, url
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = dict(headers or {})
-        content_type = headers.pop("Content-Type", "application/octet-stream")
-        self.sent.append({"method": method, "path": path, "headers": headers, "body": post_data})
-        answer = self.client.generic(
-            method.upper(), path, post_data or "", content_type=content_type, headers=headers
-        )
-        return answer.content, answer.status_code, CaseInsensitiveDict(answer.items())
-
-    def close(self):
-        """Nothing to close: the test client holds no connections."""
+def in_process() -> InProcessHTTP:
+    """The one transport, with a view's exception raised into the test rather than a 500."""
+    return InProcessHTTP(Client())
 
 
-def sdk_client(http: DjangoClientHTTP, api_key: str = STRIPE_KEY) -> stripe.StripeClient:
-    """The StripeClient the app builds, with the test client as its transport."""
+def sdk_client(http: InProcessHTTP, api_key: str = STRIPE_KEY) -> stripe.StripeClient:
+    """The StripeClient the app builds, with the stand-in in-process as its transport."""
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": API_BASE},
@@ -116,5 +100,46 @@ def open_session(sdk, price_id: str | None = None, **overrides):
 
 def page_path(session) -> str:
     """The checkout page's path, from the session's own `url`."""
-    assert session.url.startswith(f"{SERVER}/sandbox/stripe/checkout/"), session.url
+    assert session.url.startswith(f"{API_BASE}/checkout/"), session.url
     return session.url.removeprefix(SERVER)
+
+
+def stand_in(settings, monkeypatch, *modules) -> InProcessHTTP:
+    """Stripe configured as `make run` configures it, with StripeService in `modules` reaching
+    the stand-in in-process; set `fail_when` on the transport to make Stripe fail."""
+    settings.SANDBOX = True  # the stand-in answers only with the sandbox on
+    settings.STRIPE_SECRET_KEY = STRIPE_KEY
+    settings.STRIPE_API_BASE = API_BASE
+    settings.STRIPE_CURRENCY = "USD"
+    http = in_process()
+    for module in modules:
+        monkeypatch.setattr(module, "StripeService", lambda: StripeService(http_client=http))
+    return http
+
+
+def prices_give(prices: dict[str, Decimal] = DEMO_STRIPE_PRICES) -> None:
+    """Stripe prices for the packages, as setup_demo gives them."""
+    for code, amount in prices.items():
+        CreditPackage.objects.filter(code=code).update(stripe_price=amount)
+
+
+def package(code: str) -> CreditPackage:
+    return CreditPackage.objects.get(code=code)
+
+
+def active_prices(code: str) -> list[StripeSandboxPrice]:
+    """The package's product's active prices at the stand-in."""
+    return list(
+        StripeSandboxPrice.objects.filter(
+            product__stripe_id=package(code).stripe_product_id, active=True
+        )
+    )
+
+
+def counts() -> tuple[int, int]:
+    return StripeSandboxProduct.objects.count(), StripeSandboxPrice.objects.count()
+
+
+def dashboard():
+    """The SDK as someone editing the catalogue by hand (Stripe's dashboard) would change it."""
+    return sdk_client(in_process())
