@@ -12,10 +12,10 @@ from sandbox.paystack.tests.helpers import (
     API,
     checkout_path,
     initialize,
+    paid,
     webhook_calls,
     webhook_delivery,
 )
-from sandbox.paystack.tests.test_api import paid
 from sandbox.stripe.tests.helpers import open_session, page_path
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]

@@ -11,9 +11,8 @@ from ai_features.management.commands.setup_demo import DEMO_STRIPE_PRICES
 from ai_features.models import CreditPackage
 from sandbox.stripe.in_process import InProcessHTTP
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
+from sandbox.stripe.tests.helpers import API_BASE, STRIPE_KEY, URLS
 from testing.credits import stored_balance
-
-STANDIN_URLS = "sandbox.tests.urls"
 
 pytestmark = pytest.mark.django_db
 
@@ -65,13 +64,13 @@ def test_with_the_sandbox_off_it_does_not_mention_the_demo_page():
 def stripe_sandbox(settings):
     """Stripe configured as `make run` configures it: the local stand-in, reached in-process."""
     settings.SANDBOX = True
-    settings.STRIPE_SECRET_KEY = "sk_test_sandbox_local_only"
-    settings.STRIPE_API_BASE = "http://testserver/sandbox/stripe"
+    settings.STRIPE_SECRET_KEY = STRIPE_KEY
+    settings.STRIPE_API_BASE = API_BASE
     settings.STRIPE_CURRENCY = "USD"
     return settings
 
 
-@pytest.mark.urls(STANDIN_URLS)
+@pytest.mark.urls(URLS)
 def test_with_the_stripe_sandbox_packages_get_demo_usd_prices_and_synced_ids(stripe_sandbox):
     out = run()
 
@@ -87,7 +86,7 @@ def test_with_the_stripe_sandbox_packages_get_demo_usd_prices_and_synced_ids(str
     assert "through the local Stripe sandbox: starter 2.50, value 6.50, premium 14.50" in out
 
 
-@pytest.mark.urls(STANDIN_URLS)
+@pytest.mark.urls(URLS)
 def test_running_again_keeps_prices_set_by_hand_and_creates_nothing_more(stripe_sandbox):
     CreditPackage.objects.filter(code="value").update(stripe_price=Decimal("7.00"))
     run()
@@ -107,7 +106,7 @@ def test_running_again_keeps_prices_set_by_hand_and_creates_nothing_more(stripe_
     assert "Gave packages" not in out and "(0 of 3 products or prices" in out
 
 
-@pytest.mark.urls(STANDIN_URLS)
+@pytest.mark.urls(URLS)
 def test_a_failed_sync_is_reported_and_the_demo_still_starts(stripe_sandbox, monkeypatch):
     def refuse(self, method, url, headers, post_data=None, *, _usage=None):
         return b'{"error": {"type": "api_error", "message": "down"}}', 500, {}

@@ -7,6 +7,7 @@ from ai_features.payments.gateways.paystack import PaystackService
 SECRET = "sk_test_sandbox"
 HOOK_URL = "http://hooks.test/ai/api/webhooks/paystack/"
 API = "/sandbox/paystack"
+NOT_FOUND = {"status": False, "message": "Transaction reference not found"}
 
 
 def initialize_body(**overrides) -> dict:
@@ -55,3 +56,14 @@ def webhook_delivery(call) -> tuple[bytes, dict]:
     assert PaystackService(secret_key=SECRET).is_valid_signature(raw, signature)
     assert call.request.headers["Content-Type"] == "application/json"
     return raw, json.loads(raw)
+
+
+def paid(client, django_capture_on_commit_callbacks, **overrides):
+    """A transaction initialized and paid through the checkout page."""
+    from sandbox.paystack.models import SandboxTransaction
+
+    data = initialize(client, **overrides)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(checkout_path(data["access_code"]), {"action": "pay"})
+    assert response.status_code == 302
+    return SandboxTransaction.objects.get(reference=data["reference"])

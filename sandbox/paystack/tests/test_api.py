@@ -6,10 +6,12 @@ from django.test import Client
 from sandbox.paystack.models import SandboxTransaction
 from sandbox.paystack.tests.helpers import (
     API,
+    NOT_FOUND,
     SECRET,
     checkout_path,
     initialize,
     initialize_body,
+    paid,
     post_json,
     verify,
 )
@@ -18,7 +20,6 @@ from testing.paystack_api import paystack_json
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 
 INVALID_KEY = {"status": False, "message": "Invalid key"}
-NOT_FOUND = {"status": False, "message": "Transaction reference not found"}
 ENDPOINTS = [
     ("POST", "/transaction/initialize"),
     ("GET", "/transaction/verify/AI-CRED-0001"),
@@ -30,15 +31,6 @@ def call(client, method, path, body=b"{}"):
     if method == "GET":
         return client.get(API + path)
     return post_json(client, API + path, body)
-
-
-def paid(client, django_capture_on_commit_callbacks, **overrides):
-    """A transaction initialized and paid through the checkout page."""
-    data = initialize(client, **overrides)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(checkout_path(data["access_code"]), {"action": "pay"})
-    assert response.status_code == 302
-    return SandboxTransaction.objects.get(reference=data["reference"])
 
 
 # --- The key -----------------------------------------------------------------------------------

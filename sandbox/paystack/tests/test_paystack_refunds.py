@@ -6,13 +6,14 @@ import pytest
 from sandbox.paystack.models import SandboxRefund
 from sandbox.paystack.tests.helpers import (
     API,
+    NOT_FOUND,
     checkout_path,
     initialize,
+    paid,
     post_json,
     webhook_calls,
     webhook_delivery,
 )
-from sandbox.paystack.tests.test_api import NOT_FOUND, paid
 from testing.paystack_api import paystack_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
