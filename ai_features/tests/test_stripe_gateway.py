@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
+from ai_features.models import AICreditPurchase, IdempotencyKey
 from ai_features.payments.gateways.stripe import StripeNotConfigured, StripeService
 from conftest import (
     STRIPE_ERROR_MESSAGE,
@@ -441,7 +441,7 @@ def test_a_key_whose_stripe_attempt_failed_may_be_retried(api, stripe_api):
 
     assert retried.status_code == 201
     assert (
-        PurchaseIdempotencyKey.objects.get().purchase.payment_reference
+        IdempotencyKey.objects.get().purchase.payment_reference
         == (retried.json()["reference"])
     )
     # The retry is a new purchase, so a new Stripe key: Stripe replays a stored 500 per key.
