@@ -324,10 +324,7 @@ def test_a_key_whose_first_attempt_failed_at_paystack_may_be_retried(api, paysta
     retried = buy(api, key="key-1")
 
     assert retried.status_code == 201
-    assert (
-        IdempotencyKey.objects.get().purchase.payment_reference
-        == (retried.json()["reference"])
-    )
+    assert IdempotencyKey.objects.get().purchase.payment_reference == (retried.json()["reference"])
 
 
 def claim_in_progress(user, business, key, **overrides):
@@ -373,10 +370,7 @@ def test_a_claim_left_by_a_crash_is_taken_over_after_five_minutes(api, paystack,
     response = buy(api, key="key-1")
 
     assert response.status_code == 201
-    assert (
-        IdempotencyKey.objects.get().purchase.payment_reference
-        == (response.json()["reference"])
-    )
+    assert IdempotencyKey.objects.get().purchase.payment_reference == (response.json()["reference"])
 
 
 def test_idempotency_keys_belong_to_one_user(api, paystack, client_for):
