@@ -11,6 +11,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -58,8 +59,8 @@ def _free(claim: IdempotencyKey, now: datetime) -> bool:
 
 def idempotency_claim(
     *,
-    scope: str,
-    user,
+    scope: Scope,
+    user: AbstractBaseUser,
     business: Business,
     key: str,
     fingerprint: str,
@@ -117,14 +118,9 @@ def idempotency_forget(*, claim: IdempotencyKey) -> None:
 
 
 def idempotency_keys_purge(*, now: datetime) -> dict[str, int]:
-    """Delete keys past their 24 hours and claims left by requests that died; how many, per scope.
-
-    A feature's stored answer holds customer data and outputs: it goes with its key."""
+    """Delete expired keys and claims left by requests that died; how many went, per scope."""
+    # A feature's stored answer holds customer data and outputs: it goes with its key.
     gone = IdempotencyKey.objects.filter(expires_at__lte=now) | IdempotencyKey.objects.filter(
         purchase__isnull=True, answer__isnull=True, created_at__lte=now - ABANDONED_AFTER
     )
-    counts = dict.fromkeys(Scope.values, 0)
-    for scope in Scope.values:
-        deleted, _ = gone.filter(scope=scope).delete()
-        counts[scope] = deleted
-    return counts
+    return {scope: gone.filter(scope=scope).delete()[0] for scope in Scope.values}
