@@ -31,10 +31,9 @@ from ai_features.models import (
     CreditClawback,
     CreditLedgerEntry,
     CreditPackage,
-    FeatureIdempotencyKey,
+    IdempotencyKey,
     InvalidWebhookCount,
     PurchaseDispute,
-    PurchaseIdempotencyKey,
     PurchaseRefund,
     UsageDaily,
     UsageRollupState,
@@ -338,20 +337,34 @@ class CreditClawbackAdmin(ReadOnlyAdmin):
     search_fields = ("purchase__payment_reference",)
 
 
-@admin.register(PurchaseIdempotencyKey)
-class PurchaseIdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ("key", "user", "purchase", "created_at")
-    list_select_related = ("user", "purchase")
-    search_fields = ("key",)
-
-
-@admin.register(FeatureIdempotencyKey)
-class FeatureIdempotencyKeyAdmin(ReadOnlyAdmin):
-    # The stored answer holds a customer's results: support sees that a key was used, not what
-    # it returned.
-    list_display = ("key", "feature", "user", "business", "usage", "created_at")
-    list_select_related = ("user", "business", "usage")
-    fields = ("key", "feature", "user", "business", "usage", "created_at")
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    # A feature's stored answer holds a customer's results: support sees that a key was used,
+    # and what it charged or bought, not what it returned.
+    list_display = (
+        "key",
+        "scope",
+        "feature",
+        "user",
+        "business",
+        "purchase",
+        "usage",
+        "created_at",
+        "expires_at",
+    )
+    list_filter = ("scope",)
+    list_select_related = ("user", "business", "purchase", "usage")
+    fields = (
+        "scope",
+        "key",
+        "feature",
+        "user",
+        "business",
+        "purchase",
+        "usage",
+        "created_at",
+        "expires_at",
+    )
     search_fields = ("key",)
 
 

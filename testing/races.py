@@ -13,17 +13,18 @@ from testing.clients import token_client
 from testing.credits import ledger_sum, stored_balance
 
 
-def run_in_threads(count, target):
-    """Run target(index) in `count` threads released at once; each closes its own connection."""
+def outcomes_in_threads(count: int, target) -> list:
+    """Run target(index) in `count` threads released at once, each on its own connection
+    (closed after); what each returned or raised, by index."""
     barrier = threading.Barrier(count)
-    errors = []
+    outcomes: list = [None] * count
 
     def worker(index):
         try:
             barrier.wait()
-            target(index)
-        except Exception as exc:  # surfaced to the test below
-            errors.append(exc)
+            outcomes[index] = target(index)
+        except Exception as exc:  # the caller reads it
+            outcomes[index] = exc
         finally:
             connection.close()
 
@@ -32,7 +33,13 @@ def run_in_threads(count, target):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a worker thread hung"
+    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
+    return outcomes
+
+
+def run_in_threads(count: int, target) -> None:
+    """As outcomes_in_threads, for targets that must all succeed."""
+    errors = [o for o in outcomes_in_threads(count, target) if isinstance(o, Exception)]
     assert not errors, errors
 
 

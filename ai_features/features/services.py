@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from accounts.models import Business
+from ai_features import idempotency
 from ai_features.credits.billing import (
     credits_release,
     credits_reserve,
@@ -23,7 +24,6 @@ from ai_features.errors import (
     ProviderNotConfigured,
     UnknownFeature,
 )
-from ai_features.features import idempotency
 from ai_features.features.base import Feature
 from ai_features.features.provider import Completion, UnusableAnswer, provider_client
 from ai_features.features.registry import FEATURES
@@ -71,7 +71,8 @@ def feature_run(
         raise FeatureDisabled() from exc
     if not idempotency_key:
         return _metered_call(business=business, user=user, feature=feature, data=data, price=price)
-    claim = idempotency.answer_claim(
+    claim = idempotency.idempotency_claim(
+        scope=idempotency.Scope.FEATURE,
         user=user,
         business=business,
         key=idempotency_key,
@@ -87,9 +88,11 @@ def feature_run(
             business=business, user=user, feature=feature, data=data, price=price
         )
     except BaseException:
-        idempotency.answer_forget(claim=claim)
+        idempotency.idempotency_forget(claim=claim)
         raise
-    idempotency.answer_store(claim=claim, answer=answer, usage_id=answer["transaction_id"])
+    idempotency.idempotency_answer_store(
+        claim=claim, answer=answer, usage_id=answer["transaction_id"]
+    )
     return answer
 
 

@@ -1,4 +1,5 @@
-"""The app's models, one module per room (design section 2): credits, payments, features.
+"""The app's models, one module per room (design section 2): credits, payments, features,
+and the idempotency keys both payments and features use.
 Everything is importable from here, as `from ai_features.models import …`."""
 
 from ai_features.models.credits import (
@@ -13,14 +14,14 @@ from ai_features.models.credits import (
     UsageDaily,
     UsageRollupState,
 )
-from ai_features.models.features import AIFeaturePrice, FeatureIdempotencyKey
+from ai_features.models.features import AIFeaturePrice
+from ai_features.models.idempotency import KEY_LIFETIME, IdempotencyKey
 from ai_features.models.payments import (
     TOLERANCE,
     AICreditPurchase,
     CreditPackage,
     InvalidWebhookCount,
     PurchaseDispute,
-    PurchaseIdempotencyKey,
     PurchaseManager,
     PurchaseRefund,
     WebhookEvent,
@@ -30,6 +31,7 @@ from ai_features.models.payments import (
 __all__ = [
     "CREDIT_KINDS",
     "DEBIT_KINDS",
+    "KEY_LIFETIME",
     "MONEY",
     "TOLERANCE",
     "AICreditPurchase",
@@ -40,10 +42,9 @@ __all__ = [
     "CreditClawback",
     "CreditLedgerEntry",
     "CreditPackage",
-    "FeatureIdempotencyKey",
+    "IdempotencyKey",
     "InvalidWebhookCount",
     "PurchaseDispute",
-    "PurchaseIdempotencyKey",
     "PurchaseManager",
     "PurchaseRefund",
     "UsageDaily",

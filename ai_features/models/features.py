@@ -1,10 +1,9 @@
-"""The AI features' tables: their prices, and the answers kept for a repeated Idempotency-Key."""
+"""The AI features' tables: their prices (the answers kept for a repeated Idempotency-Key are in
+`idempotency.py`)."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Business
 from ai_features.models.credits import MONEY
 
 
@@ -25,31 +24,3 @@ class AIFeaturePrice(models.Model):
 
     def __str__(self):
         return f"{self.feature}: {self.credits}"
-
-
-class FeatureIdempotencyKey(models.Model):
-    """An `Idempotency-Key` sent with an AI feature call, and the answer it got (replayed for
-    24 hours, then deleted with its output by `expire_ai_credits`)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    business = models.ForeignKey(Business, on_delete=models.CASCADE)
-    key = models.CharField(max_length=255)
-    feature = models.CharField(max_length=50)
-    fingerprint = models.CharField(max_length=64)
-    answer = models.JSONField(null=True, blank=True)
-    usage = models.ForeignKey(
-        "ai_features.AITransaction",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="feature_key_unique_per_user")
-        ]
-
-    def __str__(self):
-        return f"{self.feature} {self.key}"

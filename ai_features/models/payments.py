@@ -1,5 +1,5 @@
-"""Buying credits: packages, purchases, their idempotency keys, refunds, disputes and webhook
-deliveries (design sections 5, 6 and 13)."""
+"""Buying credits: packages, purchases, refunds, disputes and webhook deliveries (design
+sections 5, 6 and 13)."""
 
 import secrets
 import time
@@ -200,24 +200,6 @@ class AICreditPurchase(models.Model):
             return annotated
         total = self.clawbacks.filter(**extra).aggregate(total=models.Sum(field))["total"]
         return total or Decimal("0.00")
-
-
-class PurchaseIdempotencyKey(models.Model):
-    """An `Idempotency-Key` a user sent with a purchase, and what it produced."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    purchase = models.ForeignKey(AICreditPurchase, on_delete=models.CASCADE, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
-        ]
-
-    def __str__(self):
-        return f"{self.key} -> {self.purchase_id}"
 
 
 class PurchaseRefund(models.Model):

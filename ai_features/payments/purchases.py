@@ -8,9 +8,9 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 
 from accounts.models import Business
+from ai_features import idempotency
 from ai_features.credits.money import ZERO
 from ai_features.models import MONEY, AICreditPurchase, CreditClawback
-from ai_features.payments import idempotency
 from ai_features.payments.errors import GatewayError, GatewayNotConfigured
 from ai_features.payments.gateways import gateway_for
 from ai_features.payments.packages import Quote, purchase_quote
@@ -62,11 +62,15 @@ def purchase_start(
             success_url=success_url,
             cancel_url=cancel_url,
         )
-        earlier = idempotency.purchase_claim(
-            user=user, key=idempotency_key, fingerprint=fingerprint
+        claim = idempotency.idempotency_claim(
+            scope=idempotency.Scope.PURCHASE,
+            user=user,
+            business=business,
+            key=idempotency_key,
+            fingerprint=fingerprint,
         )
-        if earlier is not None:
-            return earlier
+        if claim.purchase_id is not None:  # a replay: the purchase, serialized afresh
+            return claim.purchase
     try:
         purchase = _purchase_open(
             business=business,
@@ -80,10 +84,10 @@ def purchase_start(
         )
     except Exception:
         if idempotency_key:
-            idempotency.claim_forget(user=user, key=idempotency_key)
+            idempotency.idempotency_forget(claim=claim)
         raise
     if idempotency_key:
-        idempotency.purchase_bind(user=user, key=idempotency_key, purchase=purchase)
+        idempotency.idempotency_answer_store(claim=claim, purchase=purchase)
     return purchase
 
 

@@ -23,10 +23,9 @@ from ai_features.models import (
     CreditClawback,
     CreditLedgerEntry,
     CreditPackage,
-    FeatureIdempotencyKey,
+    IdempotencyKey,
     InvalidWebhookCount,
     PurchaseDispute,
-    PurchaseIdempotencyKey,
     PurchaseRefund,
     UsageDaily,
     UsageRollupState,
@@ -46,8 +45,7 @@ READ_ONLY = [
     PurchaseRefund,
     PurchaseDispute,
     CreditClawback,
-    PurchaseIdempotencyKey,
-    FeatureIdempotencyKey,
+    IdempotencyKey,
     InvalidWebhookCount,
     UsageDaily,
     UsageRollupState,
@@ -110,10 +108,16 @@ def world(db):
         amount=Decimal("9.00"),
         currency="GHS",
     )
-    key = PurchaseIdempotencyKey.objects.create(
-        user=ama.owner, key="idem-key-ama", fingerprint="f" * 64, purchase=pending
+    key = IdempotencyKey.objects.create(
+        scope="purchase",
+        user=ama.owner,
+        business=ama,
+        key="idem-key-ama",
+        fingerprint="f" * 64,
+        purchase=pending,
     )
-    feature_key = FeatureIdempotencyKey.objects.create(
+    feature_key = IdempotencyKey.objects.create(
+        scope="feature",
         user=kofi.owner,
         business=kofi,
         key="feature-key-kofi",
@@ -175,8 +179,8 @@ SEARCHES = [
     (PurchaseRefund, "AI-CREDIT", lambda w: {w["refund"]}),
     (PurchaseDispute, "paystack:77", lambda w: {w["dispute"]}),
     (CreditClawback, "AI-CREDIT", lambda w: {w["claim"]}),
-    (PurchaseIdempotencyKey, "idem-key", lambda w: {w["key"]}),
-    (FeatureIdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
+    (IdempotencyKey, "idem-key", lambda w: {w["key"]}),
+    (IdempotencyKey, "feature-key", lambda w: {w["feature_key"]}),
     (InvalidWebhookCount, "203.0.113.9", lambda w: {w["invalid_count"]}),
     (UsageDaily, "Kofi", lambda w: {w["rolled"]}),
     (UsageRollupState, "Kofi", lambda w: {w["rolled_state"]}),
@@ -529,7 +533,7 @@ def test_the_models_module_is_fully_covered_by_this_test_file():
 
 
 def test_a_stored_feature_answer_is_not_shown_to_support(admin_client, world):
-    page = admin_client.get(url(FeatureIdempotencyKey, "change", world["feature_key"].pk))
+    page = admin_client.get(url(IdempotencyKey, "change", world["feature_key"].pk))
 
     assert page.status_code == 200
     assert b"feature-key-kofi" in page.content

@@ -208,3 +208,86 @@ def test_grants_get_the_admin_gateway_and_complete_when_they_were_made():
     assert (grant.gateway, grant.completed_at) == ("admin", T0)
     assert (later.gateway, later.completed_at) == ("admin", T0 + timedelta(hours=1))
     assert (paid.gateway, paid.completed_at) == ("paystack", T0 + early)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_idempotency_key_table_carries_over_the_keys_alive_at_the_migration(user, business):
+    """Issue 20, item 5: migration 0019 merges the purchase and feature keys into one table.
+    Feature keys keep their 24 hours; purchase keys, which never expired, get 24 hours from the
+    migration; a feature claim abandoned unanswered, or a purchase claim bound to no purchase, is
+    left behind. Reversed, it copies back what has not expired."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    from ai_features.models import AITransaction, IdempotencyKey
+
+    before = [("ai_features", "0018_keyset_indexes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        feature_keys = old.get_model("ai_features", "FeatureIdempotencyKey")
+        purchase_keys = old.get_model("ai_features", "PurchaseIdempotencyKey")
+        now = timezone.now()
+        usage = AITransaction.objects.create(business=business, feature="customer_insight")
+        bought = AICreditPurchase.objects.create_with_reference(
+            business=business,
+            package="value",
+            amount_paid=94,
+            total_amount=94,
+            credits_purchased=100,
+            payment_method="mobile_money",
+            authorization_url="https://checkout.paystack.com/abc",
+        )
+
+        def stored(table, key, age, **fields):
+            row = table.objects.create(user_id=user.pk, key=key, fingerprint="f" * 64, **fields)
+            table.objects.filter(pk=row.pk).update(created_at=now - age)
+
+        feature = {"business_id": business.pk, "feature": "customer_insight"}
+        answer = {"result": {"summary": "Buys rice."}}
+        done = {"answer": answer, "usage_id": usage.pk, **feature}
+        stored(feature_keys, "answered", timedelta(hours=23), **done)
+        stored(feature_keys, "too-old", timedelta(hours=25), answer=answer, **feature)
+        stored(feature_keys, "abandoned", timedelta(minutes=6), **feature)
+        stored(feature_keys, "running", timedelta(minutes=1), **feature)
+        stored(purchase_keys, "a-month-ago", timedelta(days=30), purchase_id=bought.pk)
+        stored(purchase_keys, "unbound", timedelta(minutes=1))
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    migrated = timezone.now()
+
+    tables = set(connection.introspection.table_names())
+    assert not {"ai_features_featureidempotencykey", "ai_features_purchaseidempotencykey"} & tables
+    carried = {row.key: row for row in IdempotencyKey.objects.all()}
+    assert set(carried) == {"answered", "running", "a-month-ago"}
+    answered, running, purchase = carried["answered"], carried["running"], carried["a-month-ago"]
+    assert (answered.scope, answered.answer, answered.usage_id) == ("feature", answer, usage.pk)
+    assert (answered.business_id, answered.feature) == (business.pk, "customer_insight")
+    assert answered.created_at == now - timedelta(hours=23)
+    assert answered.expires_at == answered.created_at + timedelta(hours=24)
+    assert (running.scope, running.answer) == ("feature", None)
+    assert (purchase.scope, purchase.purchase_id) == ("purchase", bought.pk)
+    assert (purchase.business_id, purchase.fingerprint) == (business.pk, "f" * 64)
+    assert purchase.created_at == now - timedelta(days=30)
+    assert now + timedelta(hours=24) < purchase.expires_at <= migrated + timedelta(hours=24)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        back = {
+            row.key: row
+            for row in old.get_model("ai_features", "FeatureIdempotencyKey").objects.all()
+        }
+        assert set(back) == {"answered", "running"}
+        assert back["answered"].created_at == now - timedelta(hours=23)
+        assert (back["answered"].answer, back["answered"].usage_id) == (answer, usage.pk)
+        (purchase_back,) = old.get_model("ai_features", "PurchaseIdempotencyKey").objects.all()
+        assert (purchase_back.key, purchase_back.purchase_id) == ("a-month-ago", bought.pk)
+        assert purchase_back.created_at == now - timedelta(days=30)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert IdempotencyKey.objects.count() == 3  # and forward again, the same keys

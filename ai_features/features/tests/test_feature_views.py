@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from ai_features.features.catalog import customer_insight, product_description
-from ai_features.models import AITransaction, BusinessAICredits, FeatureIdempotencyKey
+from ai_features.models import AITransaction, BusinessAICredits, IdempotencyKey
 from testing.clients import token_client as client_of
 from testing.credits import grant_credits, ledger_sum, stored_balance
 from testing.factories import BusinessFactory, UserFactory
@@ -302,9 +302,10 @@ def test_a_key_whose_call_failed_may_be_retried_and_then_charges_once(api, funde
 
 
 def test_a_key_still_in_progress_is_409_and_calls_nothing(api, funded, llm, user):
-    from ai_features.features.idempotency import request_fingerprint
+    from ai_features.idempotency import request_fingerprint
 
-    FeatureIdempotencyKey.objects.create(
+    IdempotencyKey.objects.create(
+        scope="feature",
         user=user,
         business=funded,
         key="busy",
@@ -320,7 +321,10 @@ def test_a_key_still_in_progress_is_409_and_calls_nothing(api, funded, llm, user
 
 def test_after_24_hours_a_key_is_a_new_request(api, funded, llm):
     post(api, DESCRIBE, PRODUCT, key="old")
-    FeatureIdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyKey.objects.update(
+        created_at=timezone.now() - timedelta(hours=25),
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
 
     again = post(api, DESCRIBE, PRODUCT, key="old")
 

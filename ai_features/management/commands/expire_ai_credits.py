@@ -8,16 +8,16 @@ from ai_features.credits.expiry import (
     expiring_soon_warn,
     holds_release_stale,
 )
-from ai_features.features.idempotency import answers_purge
+from ai_features.idempotency import Scope, idempotency_keys_purge
 from ai_features.payments.invalid_webhooks import invalid_deliveries_purge
 
 
 class Command(BaseCommand):
     help = (
         "For cron: expire due balances, warn of credits expiring within 7 days, release "
-        "holds left pending, delete AI feature answers kept for replay past 24 hours, and "
-        "delete unsigned webhook deliveries past WEBHOOK_INVALID_RETENTION_DAYS. Safe to run "
-        "again."
+        "holds left pending, delete idempotency keys (purchases' and AI feature answers kept "
+        "for replay) past 24 hours and claims left by requests that died, and delete unsigned "
+        "webhook deliveries past WEBHOOK_INVALID_RETENTION_DAYS. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -40,9 +40,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Expired balances: {len(expired)}{_ids(expired, 'business')}")
         self.stdout.write(f"Expiring-soon alerts: {len(warned)}{_ids(warned, 'business')}")
-        purged = answers_purge(now=now)
+        purged = idempotency_keys_purge(now=now)
         self.stdout.write(f"Stale holds released: {len(released)}{_ids(released, 'transaction')}")
-        self.stdout.write(f"Stored AI answers deleted: {purged}")
+        self.stdout.write(f"Stored AI answers deleted: {purged[Scope.FEATURE]}")
+        self.stdout.write(f"Purchase idempotency keys deleted: {purged[Scope.PURCHASE]}")
         deliveries, counts = invalid_deliveries_purge(now=now)
         self.stdout.write(
             f"Unsigned webhook deliveries deleted: {deliveries} (and {counts} per-minute counts)"

@@ -193,10 +193,11 @@ def test_a_stale_hold_on_a_balance_that_just_expired_is_reported_released(busine
 
 
 def test_stored_feature_answers_are_deleted_after_24_hours(business, user):
-    from ai_features.models import FeatureIdempotencyKey
+    from ai_features.models import IdempotencyKey
 
     def stored(key, hours_ago, answer):
-        row = FeatureIdempotencyKey.objects.create(
+        row = IdempotencyKey.objects.create(
+            scope="feature",
             user=user,
             business=business,
             key=key,
@@ -204,8 +205,9 @@ def test_stored_feature_answers_are_deleted_after_24_hours(business, user):
             fingerprint="f" * 64,
             answer=answer,
         )
-        FeatureIdempotencyKey.objects.filter(pk=row.pk).update(
-            created_at=timezone.now() - timedelta(hours=hours_ago)
+        IdempotencyKey.objects.filter(pk=row.pk).update(
+            created_at=timezone.now() - timedelta(hours=hours_ago),
+            expires_at=timezone.now() - timedelta(hours=hours_ago - 24),
         )
 
     stored("old", 25, {"result": {"summary": "customer data"}})
@@ -216,7 +218,7 @@ def test_stored_feature_answers_are_deleted_after_24_hours(business, user):
     output = run()
 
     assert "Stored AI answers deleted: 2" in output
-    assert set(FeatureIdempotencyKey.objects.values_list("key", flat=True)) == {
+    assert set(IdempotencyKey.objects.values_list("key", flat=True)) == {
         "fresh",
         "in-flight",
     }

@@ -19,8 +19,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
     CreditPackage,
-    FeatureIdempotencyKey,
-    PurchaseIdempotencyKey,
+    IdempotencyKey,
     PurchaseRefund,
     WebhookEvent,
 )
@@ -201,7 +200,8 @@ def _seed_every_model():
     purchase_dispute_open(purchase_id=paid.pk, report=report)  # a dispute and its claim
     credits_charge(business=shop, user=owner, feature="product_description")  # ledger -> usage
     hold = credits_reserve(business=shop, user=owner, feature="customer_insight")  # a hold
-    FeatureIdempotencyKey.objects.create(
+    IdempotencyKey.objects.create(
+        scope="feature",
         user=owner,
         business=shop,
         key="f-1",
@@ -214,7 +214,9 @@ def _seed_every_model():
     calls = AITransaction.objects.filter(business=shop).exclude(status="pending")
     calls.update(timestamp=timezone.now() - timedelta(days=1))
     usage_rollup_build()  # the daily rollup and how far it goes
-    PurchaseIdempotencyKey.objects.create(user=owner, key="k-1", fingerprint="f", purchase=paid)
+    IdempotencyKey.objects.create(
+        scope="purchase", user=owner, business=shop, key="k-1", fingerprint="f", purchase=paid
+    )
     webhook_receive(
         gateway="paystack",
         raw_body=charge_success_body(paid.payment_reference, 9400),

@@ -8,8 +8,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
-from ai_features.payments import idempotency
+from ai_features import idempotency
+from ai_features.models import AICreditPurchase, IdempotencyKey
 
 pytestmark = pytest.mark.django_db
 
@@ -326,10 +326,7 @@ def test_a_key_whose_first_attempt_failed_at_paystack_may_be_retried(api, paysta
     retried = buy(api, key="key-1")
 
     assert retried.status_code == 201
-    assert (
-        PurchaseIdempotencyKey.objects.get().purchase.payment_reference
-        == (retried.json()["reference"])
-    )
+    assert IdempotencyKey.objects.get().purchase.payment_reference == (retried.json()["reference"])
 
 
 def claim_in_progress(user, business, key, **overrides):
@@ -346,8 +343,12 @@ def claim_in_progress(user, business, key, **overrides):
         "cancel_url": None,
         **overrides,
     }
-    return PurchaseIdempotencyKey.objects.create(
-        user=user, key=key, fingerprint=idempotency.request_fingerprint(**body)
+    return IdempotencyKey.objects.create(
+        scope="purchase",
+        user=user,
+        business=business,
+        key=key,
+        fingerprint=idempotency.request_fingerprint(**body),
     )
 
 
@@ -363,7 +364,7 @@ def test_a_key_still_in_progress_is_409(api, paystack, user, business):
 
 def test_a_claim_left_by_a_crash_is_taken_over_after_five_minutes(api, paystack, user, business):
     claim = claim_in_progress(user, business, "key-1")
-    PurchaseIdempotencyKey.objects.filter(pk=claim.pk).update(
+    IdempotencyKey.objects.filter(pk=claim.pk).update(
         created_at=timezone.now() - timedelta(minutes=6)
     )
     paystack.initialize_ok()
@@ -371,10 +372,7 @@ def test_a_claim_left_by_a_crash_is_taken_over_after_five_minutes(api, paystack,
     response = buy(api, key="key-1")
 
     assert response.status_code == 201
-    assert (
-        PurchaseIdempotencyKey.objects.get().purchase.payment_reference
-        == (response.json()["reference"])
-    )
+    assert IdempotencyKey.objects.get().purchase.payment_reference == (response.json()["reference"])
 
 
 def test_idempotency_keys_belong_to_one_user(api, paystack, client_for):
@@ -409,4 +407,4 @@ def test_an_idempotency_key_of_exactly_255_characters_is_kept_whole(api, paystac
     paystack.initialize_ok()
 
     assert buy(api, key="k" * 255).status_code == 201
-    assert PurchaseIdempotencyKey.objects.get().key == "k" * 255
+    assert IdempotencyKey.objects.get().key == "k" * 255

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from ai_features.models import AICreditPurchase, PurchaseIdempotencyKey
+from ai_features.models import AICreditPurchase, IdempotencyKey
 from ai_features.payments.gateways.stripe import StripeNotConfigured, StripeService
 from testing.stripe_api import (
     STRIPE_ERROR_MESSAGE,
@@ -440,10 +440,7 @@ def test_a_key_whose_stripe_attempt_failed_may_be_retried(api, stripe_api):
     retried = buy(api, key="key-1")
 
     assert retried.status_code == 201
-    assert (
-        PurchaseIdempotencyKey.objects.get().purchase.payment_reference
-        == (retried.json()["reference"])
-    )
+    assert IdempotencyKey.objects.get().purchase.payment_reference == (retried.json()["reference"])
     # The retry is a new purchase, so a new Stripe key: Stripe replays a stored 500 per key.
     first, second = stripe_api.calls_to("/v1/checkout/sessions")[::2]
     assert first.request.headers["Idempotency-Key"] != second.request.headers["Idempotency-Key"]
