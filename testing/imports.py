@@ -14,12 +14,15 @@ def _module_name(path: Path) -> str:
 
 
 def project_modules() -> dict[str, Path]:
-    """Every module of the project but tests and migrations, by its dotted name."""
+    """Every module of the project but tests (a conftest.py is test code too) and migrations,
+    by its dotted name."""
     return {
         _module_name(path): path
         for package in PACKAGES
         for path in (ROOT / package).rglob("*.py")
-        if "tests" not in path.parts and "migrations" not in path.parts
+        if "tests" not in path.parts
+        and "migrations" not in path.parts
+        and path.name != "conftest.py"
     }
 
 
