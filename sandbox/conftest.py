@@ -18,18 +18,34 @@ def sandbox(settings, monkeypatch):
     return settings
 
 
+def _receiver(url):
+    """Outgoing HTTP mocked: a webhook POST to `url` answers 200, anything else is refused."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(url, json={"received": True})
+        yield mock
+
+
 @pytest.fixture
 def hooks():
     """Outgoing HTTP is mocked: the webhook POST answers 200, anything else is refused."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(HOOK_URL, json={"received": True})
-        yield mock
+    yield from _receiver(HOOK_URL)
 
 
 @pytest.fixture
 def paystack_client(db):
     """A client holding the sandbox's secret key, as the Paystack client would."""
     return Client(headers={"Authorization": f"Bearer {SECRET}"})
+
+
+@pytest.fixture
+def txn(paystack_client, hooks, django_capture_on_commit_callbacks):
+    """A sandbox transaction paid through the checkout page, its webhook already cleared from
+    `hooks`."""
+    from sandbox.paystack.tests.helpers import paid
+
+    paid_txn = paid(paystack_client, django_capture_on_commit_callbacks)
+    hooks.calls.reset()
+    return paid_txn
 
 
 @pytest.fixture
@@ -67,9 +83,7 @@ def stripe_hooks():
     """Outgoing HTTP is mocked: the Stripe webhook POST answers 200, anything else is refused."""
     from sandbox.stripe.tests.helpers import STRIPE_HOOK_URL
 
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(STRIPE_HOOK_URL, json={"received": True})
-        yield mock
+    yield from _receiver(STRIPE_HOOK_URL)
 
 
 @pytest.fixture

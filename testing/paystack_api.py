@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from testing.clients import signed_post
+
 PAYSTACK_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "paystack" / "fixtures"
 # The dummy key of the shared signature vectors.
 TEST_SECRET = "sk_test_0000000000000000000000000000000000000000"
@@ -101,12 +103,7 @@ def with_amount(payload: dict, literal: bytes | None) -> bytes:
 
 def deliver_webhook(client, raw: bytes, signature: str | None = "sign"):
     """POST raw bytes to the Paystack webhook, signed by default (None sends no signature)."""
-    headers = {}
-    if signature == "sign":
-        signature = sign(raw)
-    if signature is not None:
-        headers["HTTP_X_PAYSTACK_SIGNATURE"] = signature
-    return client.generic("POST", WEBHOOK_PATH, raw, content_type="application/json", **headers)
+    return signed_post(client, WEBHOOK_PATH, raw, "HTTP_X_PAYSTACK_SIGNATURE", sign, signature)
 
 
 def credited_purchase(business, package="value"):

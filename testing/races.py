@@ -37,10 +37,18 @@ def outcomes_in_threads(count: int, target) -> list:
     return outcomes
 
 
-def run_in_threads(count: int, target) -> None:
-    """As outcomes_in_threads, for targets that must all succeed."""
-    errors = [o for o in outcomes_in_threads(count, target) if isinstance(o, Exception)]
+def results_in_threads(count: int, target) -> list:
+    """As outcomes_in_threads, for targets that must all succeed: what each returned, by index
+    (a target that raised fails the caller)."""
+    outcomes = outcomes_in_threads(count, target)
+    errors = [o for o in outcomes if isinstance(o, Exception)]
     assert not errors, errors
+    return outcomes
+
+
+def run_in_threads(count: int, target) -> None:
+    """As results_in_threads, when what the targets return does not matter."""
+    results_in_threads(count, target)
 
 
 def verify_and_webhooks_race(

@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 
+from testing.clients import signed_post
+
 STRIPE_FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "stripe" / "fixtures"
 STRIPE_TEST_KEY = "sk_test_0000000000000000000000000000000000000000"
 STRIPE_WEBHOOK_TEST_SECRET = "whsec_test_0000000000000000000000000000000"
@@ -153,9 +155,6 @@ def deliver_stripe(client, raw, signature="sign"):
     """POST a body (bytes, or a dict to serialise) to the Stripe webhook, signed by default."""
     if isinstance(raw, dict):
         raw = json.dumps(raw).encode()
-    headers = {}
-    if signature == "sign":
-        signature = stripe_signature(raw)
-    if signature is not None:
-        headers["HTTP_STRIPE_SIGNATURE"] = signature
-    return client.generic("POST", WEBHOOK_PATH, raw, content_type="application/json", **headers)
+    return signed_post(
+        client, WEBHOOK_PATH, raw, "HTTP_STRIPE_SIGNATURE", stripe_signature, signature
+    )

@@ -1,14 +1,12 @@
 """Rate limit windows counted by one statement on the database (accounts.rate_limits)."""
 
-import threading
-
 import pytest
 from django.db import connection
 
 from accounts import rate_limits
 from accounts.models import RateLimitWindow
 from accounts.rate_limits import rate_limit_hit, rate_limits_cull
-from testing.races import run_in_threads
+from testing.races import results_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -68,15 +66,10 @@ def test_cull_answers_how_many_it_dropped():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_hits_are_all_counted():
-    counts = []
-    lock = threading.Lock()
-
     def hit(index):
-        found = rate_limit_hit(key="race", now=1000.0 + index / 100, duration=60)
-        with lock:
-            counts.append(found[0])
+        return rate_limit_hit(key="race", now=1000.0 + index / 100, duration=60)[0]
 
-    run_in_threads(20, hit)
+    counts = results_in_threads(20, hit)
 
     assert sorted(counts) == list(range(1, 21))
     assert RateLimitWindow.objects.get(key="race").hits == 20

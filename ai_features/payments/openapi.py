@@ -53,6 +53,28 @@ GATEWAY_ERRORS = {
 }
 REFERENCE = "AI-CREDIT-1763700000000-9f2c4b1a"
 
+# The documented answer to a Paystack purchase of the value package (a test holds it to the
+# real answer).
+CHECKOUT_OPENED = {
+    "authorization_url": "https://checkout.paystack.com/nkdks46nymizns7",
+    "access_code": "nkdks46nymizns7",
+    "reference": REFERENCE,
+    "amount": 94.0,
+    "invoice": {
+        "base_amount": 80.0,
+        "taxes": [
+            {"name": "VAT", "rate": 12.5, "amount": 10.0},
+            {"name": "NHIL", "rate": 2.5, "amount": 2.0},
+            {"name": "GETFund", "rate": 2.5, "amount": 2.0},
+        ],
+        "total_tax": 14.0,
+        "total_amount": 94.0,
+        "currency": "GHS",
+    },
+    "credits_to_add": 100.0,
+    "package": "value",
+}
+
 PACKAGES = {"responses": {200: PackageOutputSerializer(many=True), 401: UNAUTHENTICATED}}
 PURCHASE = business_scoped(
     request=PurchaseInputSerializer,
@@ -97,25 +119,7 @@ PURCHASE = business_scoped(
             "Checkout opened",
             response_only=True,
             status_codes=["201"],
-            value={
-                "authorization_url": "https://checkout.paystack.com/nkdks46nymizns7",
-                "access_code": "nkdks46nymizns7",
-                "reference": REFERENCE,
-                "amount": 94.0,
-                "invoice": {
-                    "base_amount": 80.0,
-                    "taxes": [
-                        {"name": "VAT", "rate": 12.5, "amount": 10.0},
-                        {"name": "NHIL", "rate": 2.5, "amount": 2.0},
-                        {"name": "GETFund", "rate": 2.5, "amount": 2.0},
-                    ],
-                    "total_tax": 14.0,
-                    "total_amount": 94.0,
-                    "currency": "GHS",
-                },
-                "credits_to_add": 100.0,
-                "package": "value",
-            },
+            value=CHECKOUT_OPENED,
         ),
     ],
 )

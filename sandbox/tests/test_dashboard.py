@@ -12,7 +12,6 @@ from sandbox.paystack.tests.helpers import (
     API,
     checkout_path,
     initialize,
-    paid,
     webhook_calls,
     webhook_delivery,
 )
@@ -34,13 +33,6 @@ def press(django_capture_on_commit_callbacks):
             return browser.post(PAGE, data)
 
     return post
-
-
-@pytest.fixture
-def txn(paystack_client, hooks, django_capture_on_commit_callbacks):
-    paid_txn = paid(paystack_client, django_capture_on_commit_callbacks)
-    hooks.calls.reset()
-    return paid_txn
 
 
 def events(hooks) -> list[tuple[str, dict]]:

@@ -61,6 +61,12 @@ def row_of(business) -> BusinessAICredits:
     return BusinessAICredits.objects.get(business=business, is_active=True)
 
 
+def claimed(claim) -> tuple:
+    """The claim as stored now: (taken, reserved, shortfall)."""
+    claim.refresh_from_db()
+    return claim.taken, claim.reserved, claim.shortfall
+
+
 def books_balance(business) -> None:
     assert stored_balance(business) == ledger_sum(business)
     assert not ledger_mismatches() and not clawback_mismatches()
@@ -77,13 +83,11 @@ def test_the_designs_worked_example(business):
     assert stored_balance(business) == 0
 
     credits_release(hold=call_a, error_message="provider down")
-    claim.refresh_from_db()
-    assert (claim.taken, claim.reserved, claim.shortfall) == (Decimal("27.50"), Decimal("2.50"), 0)
+    assert claimed(claim) == (Decimal("27.50"), Decimal("2.50"), 0)
     assert stored_balance(business) == 0
 
     credits_settle(hold=call_b)
-    claim.refresh_from_db()
-    assert (claim.taken, claim.reserved, claim.shortfall) == (Decimal("27.50"), 0, Decimal("2.50"))
+    assert claimed(claim) == (Decimal("27.50"), 0, Decimal("2.50"))
     assert stored_balance(business) == 0
     row = row_of(business)
     assert (row.held, row.clawback_reserved) == (0, 0)
@@ -103,8 +107,7 @@ def test_a_refund_during_twelve_pending_holds_leaves_nothing_to_spend(business):
     for hold in pending:
         credits_release(hold=hold, error_message="timeout")
 
-    claim.refresh_from_db()
-    assert (claim.taken, claim.reserved, claim.shortfall) == (30, 0, 0)
+    assert claimed(claim) == (30, 0, 0)
     assert stored_balance(business) == 0
     with pytest.raises(InsufficientCredits):
         credits_reserve(business=business, user=None, feature="product_description")
@@ -124,8 +127,7 @@ def test_a_partial_refund_reserves_only_its_share_and_the_rest_comes_back(busine
     for hold in pending:
         credits_release(hold=hold, error_message="timeout")
 
-    claim.refresh_from_db()
-    assert (claim.taken, claim.reserved, claim.shortfall) == (10, 0, 0)
+    assert claimed(claim) == (10, 0, 0)
     assert stored_balance(business) == 20
     books_balance(business)
 
@@ -140,8 +142,7 @@ def test_a_hold_settled_below_what_it_held_pays_the_reserve_with_the_difference(
 
     credits_settle(hold=hold, credits="1.00")  # 1.50 comes back: it pays the reserve
 
-    claim.refresh_from_db()
-    assert (claim.taken, claim.reserved, claim.shortfall) == (Decimal("29.01"), 0, Decimal("0.99"))
+    assert claimed(claim) == (Decimal("29.01"), 0, Decimal("0.99"))
     assert stored_balance(business) == 0
     books_balance(business)
 
@@ -178,8 +179,7 @@ def test_expiry_turns_an_open_reserve_into_shortfall(business, monkeypatch):
     assert credits_expire(business=business)
     credits_release(hold=hold, error_message="timeout")
 
-    claim.refresh_from_db()
-    assert (claim.taken, claim.reserved, claim.shortfall) == (Decimal("27.50"), 0, Decimal("2.50"))
+    assert claimed(claim) == (Decimal("27.50"), 0, Decimal("2.50"))
     assert stored_balance(business) == 0
     books_balance(business)
 

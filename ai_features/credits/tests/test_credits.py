@@ -42,30 +42,33 @@ def test_adding_creates_the_balance_row_and_a_ledger_entry(business):
     )
 
 
+FIRST = datetime(2025, 1, 1, tzinfo=ACCRA)
+LATER = datetime(2025, 3, 1, tzinfo=ACCRA)
+
+
+def topped_up_twice(business, second_kind: str) -> BusinessAICredits:
+    """10 credits granted on FIRST, then 5 more (of `second_kind`) on LATER: the active row."""
+    credits_add(business=business, amount="10", kind="grant", now=FIRST)
+
+    credits_add(business=business, amount="5", kind=second_kind, now=LATER)
+
+    return BusinessAICredits.objects.get(business=business, is_active=True)
+
+
 def test_another_top_up_adds_and_restarts_the_expiry_clock(business):
-    first = datetime(2025, 1, 1, tzinfo=ACCRA)
-    later = datetime(2025, 3, 1, tzinfo=ACCRA)
-    credits_add(business=business, amount="10", kind="grant", now=first)
+    row = topped_up_twice(business, "grant")
 
-    credits_add(business=business, amount="5", kind="grant", now=later)
-
-    row = BusinessAICredits.objects.get(business=business, is_active=True)
     assert row.balance == Decimal("15.00")
     assert row.expires_at == datetime(2025, 8, 28, tzinfo=ACCRA)
 
 
 def test_purchased_at_stays_when_the_credits_were_first_created(business):
     """Regression: every top-up overwrote purchased_at; the seed means the first one."""
-    first = datetime(2025, 1, 1, tzinfo=ACCRA)
-    later = datetime(2025, 3, 1, tzinfo=ACCRA)
-    credits_add(business=business, amount="10", kind="grant", now=first)
+    row = topped_up_twice(business, "purchase")
 
-    credits_add(business=business, amount="5", kind="purchase", now=later)
-
-    row = BusinessAICredits.objects.get(business=business, is_active=True)
-    assert row.purchased_at == first
-    assert row.last_topped_up_at == later
-    assert row.expires_at == later + timedelta(days=180)
+    assert row.purchased_at == FIRST
+    assert row.last_topped_up_at == LATER
+    assert row.expires_at == LATER + timedelta(days=180)
 
 
 def test_deducting_takes_credits_out_and_writes_a_negative_entry(business):

@@ -1,6 +1,5 @@
 """Feature calls racing on PostgreSQL: threads, each with its own connection, through the API."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -9,27 +8,26 @@ from ai_features.models import AITransaction, CreditLedgerEntry
 from testing.clients import token_client as client_of
 from testing.credits import grant_credits, ledger_sum, stored_balance
 from testing.factories import BusinessFactory
-from testing.races import run_in_threads
+from testing.races import results_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def describe(business, body, **headers):
+    """The owner of `business` asks for a product description."""
+    return client_of(business.owner).post(
+        "/ai/api/features/product-description/", body, format="json", **headers
+    )
 
 
 def test_20_concurrent_descriptions_against_30_credits_let_exactly_12_through(catalogue, llm):
     business = BusinessFactory()
     grant_credits(business, 30)
-    statuses = []
-    lock = threading.Lock()
 
     def call(index):
-        response = client_of(business.owner).post(
-            "/ai/api/features/product-description/",
-            {"product_name": f"Item {index}"},
-            format="json",
-        )
-        with lock:
-            statuses.append(response.status_code)
+        return describe(business, {"product_name": f"Item {index}"}).status_code
 
-    run_in_threads(20, call)
+    statuses = results_in_threads(20, call)
 
     assert sorted(statuses) == [200] * 12 + [402] * 8
     assert len(llm.requests) == 12  # a refused call never reached the provider
@@ -46,20 +44,13 @@ def test_20_concurrent_descriptions_against_30_credits_let_exactly_12_through(ca
 def test_one_idempotency_key_raced_by_10_threads_calls_the_provider_once(catalogue, llm):
     business = BusinessFactory()
     grant_credits(business, 30)
-    answers = []
-    lock = threading.Lock()
 
     def call(index):
-        response = client_of(business.owner).post(
-            "/ai/api/features/product-description/",
-            {"product_name": "Same"},
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="one-click",
-        )
-        with lock:
-            answers.append(response.status_code)
+        return describe(
+            business, {"product_name": "Same"}, HTTP_IDEMPOTENCY_KEY="one-click"
+        ).status_code
 
-    run_in_threads(10, call)
+    answers = results_in_threads(10, call)
 
     # The first claims the key; the rest see it in progress (409) or replay the answer (200).
     assert answers.count(200) >= 1 and set(answers) <= {200, 409}

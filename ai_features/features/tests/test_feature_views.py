@@ -386,25 +386,19 @@ INVALID_INSIGHTS = [
 ]
 
 
-@pytest.mark.parametrize(("body", "field"), INVALID_DESCRIPTIONS)
-def test_invalid_description_requests_are_400_and_change_nothing(api, funded, llm, body, field):
-    response = post(api, DESCRIBE, body)
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [(DESCRIBE, *case) for case in INVALID_DESCRIPTIONS]
+    + [(INSIGHT, *case) for case in INVALID_INSIGHTS],
+)
+def test_invalid_feature_requests_are_400_and_change_nothing(api, funded, llm, path, body, field):
+    response = post(api, path, body)
 
     assert response.status_code == 400
     assert field in response.json()
     assert not llm.requests
     assert not AITransaction.objects.exists()
     assert stored_balance(funded) == Decimal("10.00")
-
-
-@pytest.mark.parametrize(("body", "field"), INVALID_INSIGHTS)
-def test_invalid_insight_requests_are_400_and_change_nothing(api, funded, llm, body, field):
-    response = post(api, INSIGHT, body)
-
-    assert response.status_code == 400
-    assert field in response.json()
-    assert not llm.requests
-    assert not AITransaction.objects.exists()
 
 
 def test_the_boundaries_themselves_are_accepted(api, funded, llm):

@@ -1,14 +1,14 @@
 from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.core import mail
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import timezone
 
 from ai_features.credits.billing import credits_reserve, credits_settle
 from ai_features.credits.credits import credits_add
+from ai_features.management.tests.helpers import command_output
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from testing.credits import ledger_sum, stored_balance
 from testing.factories import BusinessFactory
@@ -16,10 +16,8 @@ from testing.factories import BusinessFactory
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
-    out = StringIO()
-    call_command("expire_ai_credits", *args, stdout=out)
-    return out.getvalue()
+def run(*args) -> str:
+    return command_output("expire_ai_credits", *args)
 
 
 def topped_up(business, amount="20", days_ago=0):

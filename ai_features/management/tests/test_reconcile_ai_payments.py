@@ -1,31 +1,20 @@
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 import requests
-from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.core.management import CommandError
 
 from ai_features.credits.grants import credits_grant
-from ai_features.models import AICreditPurchase, BusinessAICredits, CreditLedgerEntry
+from ai_features.management.tests.helpers import aged, command_output
+from ai_features.models import BusinessAICredits, CreditLedgerEntry
 from testing.credits import stored_balance
 from testing.factories import BusinessFactory, PurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
-    out = StringIO()
-    call_command("reconcile_ai_payments", *args, stdout=out)
-    return out.getvalue()
-
-
-def aged(purchase, **delta):
-    AICreditPurchase.objects.filter(pk=purchase.pk).update(
-        purchased_at=timezone.now() - timedelta(**delta)
-    )
-    return purchase
+def run(*args) -> str:
+    return command_output("reconcile_ai_payments", *args)
 
 
 def test_a_stuck_purchase_paystack_says_is_paid_is_credited_once(business, paystack):
@@ -61,26 +50,23 @@ def test_older_than_sets_the_age(business, paystack):
     assert len(paystack.calls_to("/transaction/verify")) == 1
 
 
-def test_one_unpaid_after_24_hours_is_failed(business, paystack):
-    purchase = aged(PurchaseFactory(business=business), hours=25)
+@pytest.mark.parametrize(
+    ("hours", "status", "reason"),
+    [
+        pytest.param(25, "failed", "abandoned", id="after-24-hours-is-failed"),
+        pytest.param(2, "pending", "", id="for-less-than-24-hours-stays-pending"),
+    ],
+)
+def test_one_unpaid(business, paystack, hours, status, reason):
+    purchase = aged(PurchaseFactory(business=business), hours=hours)
     paystack.verify(purchase.payment_reference, status="abandoned")
 
     run()
 
     purchase.refresh_from_db()
-    assert purchase.payment_status == "failed"
-    assert "abandoned" in purchase.failure_reason
+    assert purchase.payment_status == status
+    assert reason in purchase.failure_reason
     assert stored_balance(business) == 0
-
-
-def test_one_unpaid_for_less_than_24_hours_stays_pending(business, paystack):
-    purchase = aged(PurchaseFactory(business=business), hours=2)
-    paystack.verify(purchase.payment_reference, status="abandoned")
-
-    run()
-
-    purchase.refresh_from_db()
-    assert purchase.payment_status == "pending"
 
 
 def test_one_paystack_never_saw_is_failed_after_24_hours(business, paystack):

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ai_features.management.commands import setup_stripe_credit_products as command
+from ai_features.management.tests.helpers import command_output
 from ai_features.models import CreditPackage
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
 from sandbox.stripe.tests.helpers import (
@@ -14,8 +15,7 @@ from sandbox.stripe.tests.helpers import (
     active_prices,
     counts,
     package,
-    prices_give,
-    stand_in,
+    priced_stand_in,
 )
 
 pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
@@ -23,14 +23,11 @@ pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
 
 @pytest.fixture
 def stripe(settings, monkeypatch):
-    prices_give()
-    return stand_in(settings, monkeypatch, command)
+    return priced_stand_in(settings, monkeypatch, command)
 
 
 def run(*args) -> str:
-    out = StringIO()
-    call_command("setup_stripe_credit_products", *args, stdout=out)
-    return out.getvalue()
+    return command_output("setup_stripe_credit_products", *args)
 
 
 def rows(out: str) -> dict[str, list[str]]:

@@ -1,34 +1,21 @@
 """reconcile_ai_payments for Stripe purchases: the Checkout Session is retrieved through the
 real SDK and the purchase settled (design sections 10 and 13)."""
 
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 import requests
-from django.core.management import call_command
-from django.utils import timezone
 
-from ai_features.models import AICreditPurchase, CreditLedgerEntry
+from ai_features.management.tests.helpers import aged, command_output
+from ai_features.models import CreditLedgerEntry
 from testing.credits import stored_balance
 from testing.factories import StripePurchaseFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
-    out = StringIO()
-    call_command("reconcile_ai_payments", *args, stdout=out)
-    return out.getvalue()
-
-
-def aged(purchase, **delta):
-    AICreditPurchase.objects.filter(pk=purchase.pk).update(
-        purchased_at=timezone.now() - timedelta(**delta)
-    )
-    purchase.refresh_from_db()
-    return purchase
+def run(*args) -> str:
+    return command_output("reconcile_ai_payments", *args)
 
 
 def outcome_of(out: str, purchase) -> str:

@@ -7,6 +7,13 @@ import requests
 
 from accounts.models import BusinessMembership
 from ai_features.models import AICreditPurchase, CreditLedgerEntry
+from ai_features.payments.tests.helpers import (
+    ALREADY_PROCESSED,
+    CREDITED,
+    NOT_COMPLETED,
+    NOT_FOUND,
+    verify_answer,
+)
 from testing.clients import token_client
 from testing.credits import ledger_sum, stored_balance
 from testing.factories import BusinessFactory, PurchaseFactory, UserFactory
@@ -46,14 +53,9 @@ def test_buy_then_verify_credits_the_package(
 
     response = verify(api, reference)
 
-    assert response.status_code == 200
-    assert response.json() == {
-        "status": "success",
-        "message": "Payment verified and credits added successfully",
-        "reference": reference,
-        "credits_added": credits,
-        "new_balance": credits,
-    }
+    assert (response.status_code, response.json()) == verify_answer(
+        CREDITED, reference, credits_added=credits, new_balance=credits
+    )
     assert api.get(BALANCE).json()["balance"] == credits
     purchase = AICreditPurchase.objects.get(payment_reference=reference)
     assert purchase.payment_status == "completed" and purchase.completed_at is not None
@@ -87,14 +89,9 @@ def test_verifying_again_says_already_processed_and_credits_once(api, business, 
 
     again = verify(api, purchase.payment_reference)
 
-    assert again.status_code == 200
-    assert again.json() == {
-        "status": "success",
-        "message": "Payment already processed",
-        "reference": purchase.payment_reference,
-        "credits_added": 100,
-        "current_balance": 100,
-    }
+    assert (again.status_code, again.json()) == verify_answer(
+        ALREADY_PROCESSED, purchase.payment_reference, credits_added=100, current_balance=100
+    )
     assert stored_balance(business) == Decimal("100.00")
     assert CreditLedgerEntry.objects.filter(purchase=purchase).count() == 1
     assert len(paystack.calls_to("/transaction/verify")) == 1  # settled purchases ask no more
@@ -171,12 +168,9 @@ def test_an_abandoned_checkout_is_refused_but_left_pending_for_reconciliation(
 
     response = verify(api, purchase.payment_reference)
 
-    assert response.status_code == 400
-    assert response.json() == {
-        "status": "failed",
-        "message": "Payment was not completed.",
-        "reference": purchase.payment_reference,
-    }
+    assert (response.status_code, response.json()) == verify_answer(
+        NOT_COMPLETED, purchase.payment_reference
+    )
     purchase.refresh_from_db()
     assert purchase.payment_status == "pending" and purchase.gateway_status == "abandoned"
     assert not CreditLedgerEntry.objects.exists()
@@ -199,12 +193,9 @@ def test_a_payment_still_in_progress_answers_202(api, business, paystack, gatewa
 def test_an_unknown_reference_is_404(api, paystack):
     response = verify(api, "AI-CREDIT-1-DEADBEEF")
 
-    assert response.status_code == 404
-    assert response.json() == {
-        "status": "failed",
-        "message": "Purchase not found",
-        "reference": "AI-CREDIT-1-DEADBEEF",
-    }
+    assert (response.status_code, response.json()) == verify_answer(
+        NOT_FOUND, "AI-CREDIT-1-DEADBEEF"
+    )
     assert not paystack.mock.calls
 
 

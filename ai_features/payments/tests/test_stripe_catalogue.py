@@ -21,8 +21,7 @@ from sandbox.stripe.tests.helpers import (
     counts,
     dashboard,
     package,
-    prices_give,
-    stand_in,
+    priced_stand_in,
 )
 
 pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
@@ -30,8 +29,7 @@ pytestmark = [pytest.mark.urls(URLS), pytest.mark.django_db]
 
 @pytest.fixture
 def stripe(settings, monkeypatch):
-    prices_give()
-    return stand_in(settings, monkeypatch)
+    return priced_stand_in(settings, monkeypatch)
 
 
 def sync(http, **options):

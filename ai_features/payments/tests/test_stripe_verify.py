@@ -8,6 +8,13 @@ import pytest
 import requests
 
 from ai_features.models import CreditLedgerEntry
+from ai_features.payments.tests.helpers import (
+    ALREADY_PROCESSED,
+    CREDITED,
+    NOT_COMPLETED,
+    NOT_FOUND,
+    verify_answer,
+)
 from testing.credits import ledger_sum, stored_balance
 from testing.factories import BusinessFactory, StripePurchaseFactory
 from testing.stripe_api import STRIPE_ERROR_MESSAGE, STRIPE_TEST_KEY
@@ -35,14 +42,9 @@ def test_a_paid_session_credits_the_purchase(api, business, purchase, stripe_api
 
     response = verify(api, method, session_id=purchase.checkout_session_id)
 
-    assert response.status_code == 200
-    assert response.json() == {
-        "status": "success",
-        "message": "Payment verified and credits added successfully",
-        "reference": purchase.payment_reference,
-        "credits_added": 100.0,
-        "new_balance": 100.0,
-    }
+    assert (response.status_code, response.json()) == verify_answer(
+        CREDITED, purchase.payment_reference, credits_added=100.0, new_balance=100.0
+    )
     purchase.refresh_from_db()
     assert purchase.payment_status == "completed"
     assert purchase.payment_intent_id == "pi_test_verify_0001"
@@ -59,14 +61,9 @@ def test_verifying_again_answers_already_processed_without_asking_stripe(
 
     again = verify(api, "POST", session_id=purchase.checkout_session_id)
 
-    assert again.status_code == 200
-    assert again.json() == {
-        "status": "success",
-        "message": "Payment already processed",
-        "reference": purchase.payment_reference,
-        "credits_added": 100.0,
-        "current_balance": 100.0,
-    }
+    assert (again.status_code, again.json()) == verify_answer(
+        ALREADY_PROCESSED, purchase.payment_reference, credits_added=100.0, current_balance=100.0
+    )
     assert len(stripe_api.mock.calls) == 1
     assert CreditLedgerEntry.objects.filter(purchase=purchase).count() == 1
 
@@ -114,12 +111,9 @@ def test_an_open_unpaid_session_answers_failed_but_the_purchase_stays_pending(
 
     response = verify(api, "GET", session_id=purchase.checkout_session_id)
 
-    assert response.status_code == 400
-    assert response.json() == {
-        "status": "failed",
-        "message": "Payment was not completed.",
-        "reference": purchase.payment_reference,
-    }
+    assert (response.status_code, response.json()) == verify_answer(
+        NOT_COMPLETED, purchase.payment_reference
+    )
     purchase.refresh_from_db()
     assert purchase.payment_status == "pending" and purchase.gateway_status == "open/unpaid"
     assert stored_balance(business) == 0
@@ -164,12 +158,9 @@ def test_another_business_s_session_is_404_and_stripe_is_not_asked(
 
     response = verify(api, "GET", session_id=theirs.checkout_session_id)
 
-    assert response.status_code == 404
-    assert response.json() == {
-        "status": "failed",
-        "message": "Purchase not found",
-        "reference": theirs.checkout_session_id,
-    }
+    assert (response.status_code, response.json()) == verify_answer(
+        NOT_FOUND, theirs.checkout_session_id
+    )
     assert not stripe_api.mock.calls
 
 

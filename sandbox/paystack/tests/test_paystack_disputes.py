@@ -12,7 +12,6 @@ from sandbox.paystack.tests.helpers import (
     NOT_FOUND,
     checkout_path,
     initialize,
-    paid,
     post_json,
     webhook_calls,
     webhook_delivery,
@@ -47,13 +46,6 @@ def resolve(client, dispute_id, body):
 
 def sent(hooks) -> list[dict]:
     return [webhook_delivery(call)[1] for call in webhook_calls(hooks)]
-
-
-@pytest.fixture
-def txn(paystack_client, hooks, django_capture_on_commit_callbacks):
-    paid_txn = paid(paystack_client, django_capture_on_commit_callbacks)
-    hooks.calls.reset()
-    return paid_txn
 
 
 def test_a_dispute_opens_then_resolves_with_a_signed_webhook_each(

@@ -24,11 +24,8 @@ def refund(client, body):
 
 
 def test_a_full_refund_is_queued_then_reported_processed_by_webhook(
-    paystack_client, hooks, django_capture_on_commit_callbacks
+    paystack_client, hooks, txn, django_capture_on_commit_callbacks
 ):
-    txn = paid(paystack_client, django_capture_on_commit_callbacks)
-    hooks.calls.reset()
-
     with django_capture_on_commit_callbacks(execute=True):
         response = refund(paystack_client, {"transaction": txn.reference})
         assert webhook_calls(hooks) == []  # nothing leaves before the refund commits
@@ -74,11 +71,8 @@ def test_a_transaction_is_named_by_its_id_too(
 
 
 def test_partial_refunds_add_up_to_the_amount_paid_and_no_more(
-    paystack_client, hooks, django_capture_on_commit_callbacks
+    paystack_client, hooks, txn, django_capture_on_commit_callbacks
 ):
-    txn = paid(paystack_client, django_capture_on_commit_callbacks)
-    hooks.calls.reset()
-
     with django_capture_on_commit_callbacks(execute=True):
         first = refund(paystack_client, {"transaction": txn.reference, "amount": 4000})
         over = refund(paystack_client, {"transaction": txn.reference, "amount": 5401})
@@ -97,11 +91,8 @@ def test_partial_refunds_add_up_to_the_amount_paid_and_no_more(
 
 
 def test_refunding_more_than_was_paid_is_refused(
-    paystack_client, hooks, django_capture_on_commit_callbacks
+    paystack_client, hooks, txn, django_capture_on_commit_callbacks
 ):
-    txn = paid(paystack_client, django_capture_on_commit_callbacks)
-    hooks.calls.reset()
-
     with django_capture_on_commit_callbacks(execute=True):
         response = refund(paystack_client, {"transaction": txn.reference, "amount": 9401})
 

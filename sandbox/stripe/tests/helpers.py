@@ -123,6 +123,13 @@ def prices_give(prices: dict[str, Decimal] = DEMO_STRIPE_PRICES) -> None:
         CreditPackage.objects.filter(code=code).update(stripe_price=amount)
 
 
+def priced_stand_in(settings, monkeypatch, *modules) -> InProcessHTTP:
+    """The stand-in (see `stand_in`) with the packages priced for Stripe as setup_demo prices
+    them: where the catalogue sync starts."""
+    prices_give()
+    return stand_in(settings, monkeypatch, *modules)
+
+
 def package(code: str) -> CreditPackage:
     return CreditPackage.objects.get(code=code)
 

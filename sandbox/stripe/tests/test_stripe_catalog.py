@@ -1,23 +1,15 @@
 """Products and one-time Prices through the real SDK, as `setup_stripe_credit_products` uses
 them."""
 
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import stripe
-from django.conf import settings
 
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxProduct
+from testing.stripe_api import stripe_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
-
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "stripe" / "fixtures"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 def make_product(sdk, **params):
@@ -35,7 +27,7 @@ def test_a_product_is_created_in_stripes_shape(sdk):
     created = make_product(sdk, description="100 AI credits")
 
     body = created.to_dict()
-    assert list(body) == list(fixture("product.json"))
+    assert list(body) == list(stripe_json("product.json"))
     assert created.id.startswith("prod_")
     assert body["object"] == "product" and body["active"] is True and body["livemode"] is False
     assert body["name"] == "Value pack" and body["description"] == "100 AI credits"
@@ -94,7 +86,7 @@ def test_a_one_time_price_is_created_in_stripes_shape(sdk):
     created = make_price(sdk, product.id, lookup_key="credits_value", nickname="Value, USD")
 
     body = created.to_dict()
-    assert list(body) == list(fixture("price.one_time.json"))
+    assert list(body) == list(stripe_json("price.one_time.json"))
     assert created.id.startswith("price_")
     assert body["type"] == "one_time" and body["recurring"] is None
     assert body["unit_amount"] == 999 and body["unit_amount_decimal"] == Decimal("999")

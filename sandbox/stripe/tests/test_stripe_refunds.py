@@ -1,12 +1,8 @@
 """Refunds through the real SDK: by payment intent or charge, in parts that add up on the
 charge, never past it; each one sends `charge.refunded` with the charge as it then stands."""
 
-import json
-from pathlib import Path
-
 import pytest
 import stripe
-from django.conf import settings
 from django.test import Client
 
 from sandbox.stripe.models import StripeSandboxCharge, StripeSandboxRefund
@@ -17,14 +13,9 @@ from sandbox.stripe.tests.helpers import (
     page_path,
     verified_event,
 )
+from testing.stripe_api import stripe_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
-
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "stripe" / "fixtures"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 @pytest.fixture
@@ -55,7 +46,7 @@ def test_a_full_refund_by_payment_intent_in_stripes_shape(paid, refund, stripe_h
     made = refund(payment_intent=paid.payment_intent)
 
     body = made.to_dict()
-    assert list(body) == list(fixture("refund.json"))
+    assert list(body) == list(stripe_json("refund.json"))
     assert made.id.startswith("re_") and made.object == "refund"
     assert made.amount == 999 and made.currency == "usd" and made.status == "succeeded"
     assert made.payment_intent == paid.payment_intent
@@ -63,7 +54,7 @@ def test_a_full_refund_by_payment_intent_in_stripes_shape(paid, refund, stripe_h
     assert made.charge == charge.stripe_id
     [event] = refund_events(stripe_hooks)
     assert event.type == "charge.refunded"
-    assert list(event.data.object.to_dict()) == list(fixture("charge.json"))
+    assert list(event.data.object.to_dict()) == list(stripe_json("charge.json"))
     assert event.data.object.amount_refunded == 999 and event.data.object.refunded is True
     assert event.data.object.payment_intent == paid.payment_intent
     assert event.data.object.metadata.to_dict() == {"reference": "AI-CRED-0001", "purchase_id": "7"}

@@ -1,13 +1,10 @@
 """Checkout Sessions through the real SDK: create, retrieve, line items, expire."""
 
-import json
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import stripe
-from django.conf import settings
 from django.utils import timezone
 
 from sandbox.stripe.models import StripeSandboxPrice, StripeSandboxSession
@@ -21,14 +18,9 @@ from sandbox.stripe.tests.helpers import (
     session_params,
     verified_event,
 )
+from testing.stripe_api import stripe_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
-
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "stripe" / "fixtures"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 def test_create_answers_an_open_unpaid_session_in_stripes_shape(sdk):
@@ -37,7 +29,7 @@ def test_create_answers_an_open_unpaid_session_in_stripes_shape(sdk):
     session = open_session(sdk, price_id)
 
     body = session.to_dict()
-    assert list(body) == list(fixture("checkout_session.created.json"))
+    assert list(body) == list(stripe_json("checkout_session.created.json"))
     assert session.id.startswith("cs_test_")
     assert body["object"] == "checkout.session" and body["mode"] == "payment"
     assert body["status"] == "open" and body["payment_status"] == "unpaid"
@@ -69,7 +61,7 @@ def test_the_total_adds_up_every_line_in_cents(sdk):
         (first, 3, 2997),
         (second, 1, 2550),
     ]
-    expected_keys = list(fixture("checkout_session.line_items.json")["data"][0])
+    expected_keys = list(stripe_json("checkout_session.line_items.json")["data"][0])
     assert list(items.data[0].to_dict()) == expected_keys
     assert items.data[0].description == "Value pack"
 
@@ -197,7 +189,7 @@ def test_expire_closes_an_open_session_and_sends_checkout_session_expired(
         )
 
     assert expired.status == "expired" and expired.url is None
-    assert list(expired.to_dict()) == list(fixture("checkout_session.expired.json"))
+    assert list(expired.to_dict()) == list(stripe_json("checkout_session.expired.json"))
     [call] = hook_calls(stripe_hooks)
     event = verified_event(call)
     assert event.type == "checkout.session.expired"

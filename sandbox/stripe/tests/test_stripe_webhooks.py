@@ -4,12 +4,10 @@ change commits, and each send recorded with its outcome."""
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 import requests
 import stripe
-from django.conf import settings
 from django.db import transaction
 from django.test import Client
 
@@ -26,10 +24,10 @@ from sandbox.stripe.tests.helpers import (
     recorded,
     verified_event,
 )
+from testing.stripe_api import STRIPE_FIXTURES, stripe_json
 
 pytestmark = [pytest.mark.urls("sandbox.tests.urls"), pytest.mark.django_db]
 
-FIXTURES = Path(settings.BASE_DIR).parent / "shared" / "stripe" / "fixtures"
 HEADER = re.compile(r"^t=(\d+),v1=([0-9a-f]{64}),v0=([0-9a-f]{64})$")
 
 
@@ -58,9 +56,9 @@ def test_the_signature_is_stripes_v1_over_timestamp_dot_raw_body(
 
 
 def test_the_signer_matches_the_shared_stripe_vector():
-    vectors = json.loads((FIXTURES / "signature_vectors.json").read_text())
+    vectors = stripe_json("signature_vectors.json")
     valid = next(v for v in vectors["vectors"] if v["name"] == "valid")
-    body = (FIXTURES / vectors["payload"]["payload_file"]).read_bytes()
+    body = (STRIPE_FIXTURES / vectors["payload"]["payload_file"]).read_bytes()
 
     header = webhooks.signature_header(
         payload=body, secret=valid["secret"], timestamp=valid["timestamp"]
@@ -82,7 +80,7 @@ def test_the_envelope_is_stripes(sdk, stripe_hooks, django_capture_on_commit_cal
 
     [call] = hook_calls(stripe_hooks)
     payload = json.loads(raw_body(call))
-    reference = json.loads((FIXTURES / "event.object.api_reference.json").read_text())
+    reference = stripe_json("event.object.api_reference.json")
     assert list(payload) == list(reference)
     assert payload["id"].startswith("evt_") and payload["object"] == "event"
     assert payload["api_version"] == stripe._api_version._ApiVersion.CURRENT
