@@ -1,14 +1,10 @@
 """`migrate` alone prepares a database that serves (design section 14)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from testing.db import real_settings_env, run_python
 
 # Every endpoint with a throttle, on a database that has had `migrate` and nothing else.
 PROBE = """
@@ -42,28 +38,24 @@ print(json.dumps(answers))
 """
 
 
-def _serve_after_migrate_only(database_url: str, tmp_path) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PAYSTACK_", "DATABASE_", "THROTTLE_", "PYTEST"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="pos.settings",
+def _serve_after_migrate_only(database_url: str) -> dict:
+    env = real_settings_env(
+        drop=("DJANGO_", "PAYSTACK_", "DATABASE_", "THROTTLE_", "PYTEST"),
         DEBUG="true",
         DATABASE_URL=database_url,
         ALLOWED_HOSTS="testserver",
         PAYSTACK_SECRET_KEY="",
     )
-    for command in (
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
-        [sys.executable, "-c", PROBE],
-    ):
-        done = subprocess.run(
-            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    migrated = run_python(
+        "import runpy, sys; sys.argv = ['manage.py', 'migrate', '--noinput', '-v0']; "
+        "runpy.run_path('manage.py', run_name='__main__')",
+        env,
+        timeout=180,
+    )
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    probed = run_python(PROBE, env, timeout=180)
+    assert probed.returncode == 0, probed.stderr[-3000:]
+    return json.loads(probed.stdout.strip().splitlines()[-1])
 
 
 # Without the table each of these was 500. Purchase has no Paystack key here: 503 after the
@@ -71,8 +63,8 @@ def _serve_after_migrate_only(database_url: str, tmp_path) -> dict:
 EXPECTED = {"register": 201, "login": 200, "purchase": 503, "verify": 404}
 
 
-def test_migrate_alone_makes_the_cache_table_on_a_fresh_database(fresh_database_url, tmp_path):
-    answers = _serve_after_migrate_only(fresh_database_url, tmp_path)
+def test_migrate_alone_makes_the_cache_table_on_a_fresh_database(fresh_database_url):
+    answers = _serve_after_migrate_only(fresh_database_url)
 
     assert answers == EXPECTED
 
