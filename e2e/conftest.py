@@ -4,6 +4,7 @@ stand-in and the AI provider stand-in on, set up by `setup_demo` and started exa
 `make run` starts them."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -45,8 +46,9 @@ def live_app(tmp_path_factory):
         yield from _serve(tmp_path_factory.mktemp("e2e"), database_url)
 
 
-def _server_env(base: str, database_url: str) -> dict:
-    """The environment the app runs in, for the server and for a management command beside it."""
+def _serve(folder: Path, database_url: str):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     # AI_ and STRIPE_ too: a developer's real keys must never reach the test (nor their prices).
     outer = ("DJANGO_", "PAYSTACK_", "STRIPE_", "DATABASE_", "PYTEST", "THROTTLE_", "AI_")
     env = {key: value for key, value in os.environ.items() if not key.startswith(outer)}
@@ -76,13 +78,6 @@ def _server_env(base: str, database_url: str) -> dict:
         # 127.0.0.1 (the throttle itself is tested in accounts/tests).
         THROTTLE_RATE_AUTH="1000/min",
     )
-    return env
-
-
-def _serve(folder: Path, database_url: str):
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = _server_env(base, database_url)
     manage = [sys.executable, str(ROOT / "manage.py")]
     for step in (["migrate", "--noinput", "-v0"], ["setup_demo", "--base-url", base]):
         # setup_demo gives the packages USD prices and syncs them to the Stripe stand-in.
@@ -258,18 +253,58 @@ def api_requests(page):
 
 
 @pytest.fixture(scope="session")
-def grant_credits(live_app):
-    """grant_credits(account): 50 credits for its business, as `setup_ai_credits --grant-test`
-    gives them."""
-    base, database_url = live_app
+def start_purchase(live_app):
+    """start_purchase(account) -> the API's answer: the starter pack bought with mobile money,
+    through the API as the page buys it; pending until paid."""
+    base, _ = live_app
 
-    def grant(account: Account) -> None:
-        command = [sys.executable, str(ROOT / "manage.py"), "setup_ai_credits", "--grant-test"]
-        command += ["--business-id", str(account.business_id)]
-        env = _server_env(base, database_url)
-        subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=60, capture_output=True)
+    def start(account: Account) -> dict:
+        started = requests.post(
+            f"{base}/ai/api/credits/purchase/",
+            json={
+                "package": "starter",
+                "payment_method": "mobile_money",
+                "callback_url": f"{base}/demo/payment/callback",
+            },
+            headers={
+                "Authorization": f"Token {account.token}",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+            timeout=10,
+        )
+        assert started.status_code == 201, started.text
+        return started.json()
 
-    return grant
+    return start
+
+
+@pytest.fixture(scope="session")
+def buy_starter_pack(live_app, start_purchase):
+    """buy_starter_pack(account): its business buys the starter pack (30 credits) and pays on the
+    Paystack sandbox's checkout, over HTTP, as the checkout page would."""
+    base, _ = live_app
+
+    def buy(account: Account) -> None:
+        started = start_purchase(account)
+        checkout = requests.Session()
+        page = checkout.get(started["authorization_url"], timeout=10)
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        paid = checkout.post(
+            page.url,
+            data={"csrfmiddlewaretoken": csrf, "action": "pay"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert paid.status_code == 302, paid.text
+        verified = requests.get(  # back on the callback page, the page verifies
+            f"{base}/ai/api/credits/verify/",
+            params={"reference": started["reference"]},
+            headers={"Authorization": f"Token {account.token}"},
+            timeout=10,
+        )
+        assert verified.status_code == 200, verified.text
+
+    return buy
 
 
 @pytest.fixture(scope="session")

@@ -250,10 +250,10 @@ def test_the_panel_checks_its_fields_before_sending_and_places_the_servers_error
 
 
 def test_a_request_retried_after_a_lost_connection_keeps_its_key_and_the_chart_reads_as_a_table(
-    page, sign_up, grant_credits, open_signed_in, api_requests
+    page, sign_up, buy_starter_pack, open_signed_in, api_requests
 ):
     account = sign_up("kojo")
-    grant_credits(account)
+    buy_starter_pack(account)
     # The first attempt never reaches the server (the connection drops); the rest do.
     dropped = [True]
 
@@ -265,7 +265,7 @@ def test_a_request_retried_after_a_lost_connection_keeps_its_key_and_the_chart_r
 
     page.route(FEATURE_URL, feature)
     open_signed_in(account)
-    expect(page.locator("#balance-amount")).to_have_text("50.00 credits")
+    expect(page.locator("#balance-amount")).to_have_text("30.00 credits")
 
     page.fill("#pd-name", "Kente print tote bag")
     page.click("#pd-submit")
@@ -276,11 +276,11 @@ def test_a_request_retried_after_a_lost_connection_keeps_its_key_and_the_chart_r
     expect(page.locator("#pd-submit")).to_be_enabled()
     page.click("#pd-submit")
     expect(page.locator("#pd-charged")).to_have_text("Charged 2.50 credits")
-    expect(page.locator("#balance-amount")).to_have_text("47.50 credits")
+    expect(page.locator("#balance-amount")).to_have_text("27.50 credits")
     page.fill("#pd-name", "Kente print purse")
     page.click("#pd-submit")
     expect(page.locator("#pd-description")).to_contain_text("Kente print purse")
-    expect(page.locator("#balance-amount")).to_have_text("45.00 credits")
+    expect(page.locator("#balance-amount")).to_have_text("25.00 credits")
 
     calls = [r for r in api_requests if FEATURE_URL.search(r.url)]
     keys = [r.headers["idempotency-key"] for r in calls]

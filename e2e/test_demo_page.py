@@ -148,25 +148,25 @@ def test_an_ended_session_asks_to_log_in_again_and_keeps_the_forms_a_logout_clea
 
 
 def test_a_member_of_two_businesses_picks_which_one_the_page_acts_for(
-    live_app, page, sign_up, add_member, grant_credits, open_signed_in, api_requests
+    live_app, page, sign_up, add_member, start_purchase, open_signed_in, api_requests
 ):
     base, _ = live_app
     adjoa, kojo = sign_up("adjoa"), sign_up("kojo")
     add_member(adjoa, kojo.business_id, role="staff")
-    grant_credits(kojo)  # 50 credits there, none in Adjoa's own shop
+    kojos = start_purchase(kojo)["reference"]  # Kojo's shop has a purchase; Adjoa's none
     open_signed_in(adjoa)
 
     picker = page.locator("#business-select")
     expect(picker).to_be_visible()
     expect(picker.locator("option")).to_have_text(["Adjoa's Shop (Owner)", "Kojo's Shop (Staff)"])
     expect(picker).to_have_value(str(adjoa.business_id))
-    expect(page.locator("#balance-amount")).to_have_text("0.00 credits")
+    expect(page.locator("#purchases")).to_have_text("Nothing yet")
     page.click("#pd-submit")  # something on screen that belongs to this business
     expect(page.locator("#pd-status")).to_have_text("Please fix the fields marked above.")
 
     sent = len(api_requests)
     picker.select_option(label="Kojo's Shop (Staff)")
-    expect(page.locator("#balance-amount")).to_have_text("50.00 credits")
+    expect(page.locator("#purchases")).to_contain_text(kojos)
     expect(page.locator("#pd-status")).to_be_hidden()  # the panel starts afresh
     expect(page.locator("#usage-chart-summary")).to_contain_text("No AI credits spent")
     after = api_requests[sent:]
@@ -174,7 +174,7 @@ def test_a_member_of_two_businesses_picks_which_one_the_page_acts_for(
 
     page.reload()  # the choice is remembered
     expect(picker).to_have_value(str(kojo.business_id))
-    expect(page.locator("#balance-amount")).to_have_text("50.00 credits")
+    expect(page.locator("#purchases")).to_contain_text(kojos)
 
     # A payment not found may be the other business's: the page says to check the picker.
     page.goto(f"{base}/demo/payment/callback?trxref=NOPE&reference=NOPE")
