@@ -31,6 +31,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+# How long an action or an `expect` waits for the page (Playwright's own default for `expect` is
+# 5 s, too short for a server on a busy CI machine; the page's actions get the same 20 s).
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _free_port() -> int:
@@ -160,7 +164,7 @@ def page(browser):
     context.add_init_script(REPORT_POLICY_VIOLATIONS)
     tab = context.new_page()
     tab.on("pageerror", lambda error: problems.append(f"uncaught on {tab.url}: {error}"))
-    tab.set_default_timeout(20_000)
+    tab.set_default_timeout(TIMEOUT_MS)
     yield tab
     context.close()
     assert not problems, problems

@@ -1,7 +1,9 @@
 """The AI tools panel in a real browser, against the sandbox's AI provider stand-in: buy credits,
 generate a description and an insight and watch the balance and the chart move by exactly the
 price; a provider failure charges nothing; with no credits the panel points at buying; spent to
-zero, the balance is not shown as active."""
+zero, the balance is not shown as active and the alert is acknowledged. Wrong fields are named
+next to the field (and read with it) before anything is sent, and so are the server's; a retry
+after a lost connection keeps its Idempotency-Key; the chart is an image with a table behind it."""
 
 import re
 from decimal import Decimal

@@ -1,7 +1,9 @@
 """The whole purchase flow in a real browser, as a shop owner would go through it: register on the
 demo page, buy the value pack with mobile money, read the invoice and cancel, buy it again, pay on
 the sandbox checkout, see the credits arrive; then buy again and decline. Each state the page goes
-through is photographed into test-artifacts/."""
+through is photographed into test-artifacts/. Then what a Buy sends (the choice, the return URLs,
+one Idempotency-Key per purchase, kept by a retry) and a checkout address that is not a web
+address, which is never followed."""
 
 import re
 import time
