@@ -1,7 +1,9 @@
 """The whole purchase flow in a real browser, as a shop owner would go through it: register on the
 demo page, buy the value pack with mobile money, read the invoice and cancel, buy it again, pay on
 the sandbox checkout, see the credits arrive; then buy again and decline. Each state the page goes
-through is photographed into test-artifacts/."""
+through is photographed into test-artifacts/. Then what a Buy sends (the choice, the return URLs,
+one Idempotency-Key per purchase, kept by a retry) and a checkout address that is not a web
+address, which is never followed."""
 
 import re
 import time
@@ -38,18 +40,12 @@ def api(base, token, path):
     return requests.get(f"{base}{path}", headers={"Authorization": f"Token {token}"}, timeout=10)
 
 
-def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts):
+def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, register, artifacts):
     base, database_url = live_app
 
     # Register on the demo page.
-    page.goto(f"{base}/demo/")
-    page.fill("#reg-username", "ama")
-    page.fill("#reg-email", "ama@example.com")
-    page.fill("#reg-password", "kente-cloth-42")
-    page.fill("#reg-business", "Ama's Provisions")
-    page.locator("#register-form button[type=submit]").click()
+    token = register("ama", business="Ama's Provisions")
     page.wait_for_selector("#buy-value")
-    token = page.evaluate("localStorage.getItem('aiCreditsToken')")
     assert token
 
     # A new business has nothing to spend: 0.00, and the badge does not say Active.
@@ -135,15 +131,11 @@ def test_buy_value_pack_pay_then_buy_again_and_decline(live_app, page, artifacts
     assert statuses == ["failed", "completed"]
 
 
-def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, page, artifacts):
+def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(
+    live_app, page, register, artifacts
+):
     base, database_url = live_app
-    page.goto(f"{base}/demo/")
-    page.fill("#reg-username", "esi")
-    page.fill("#reg-email", "esi@example.com")
-    page.fill("#reg-password", "kente-cloth-42")
-    page.fill("#reg-business", "Esi's Fabrics")
-    page.locator("#register-form button[type=submit]").click()
-    token = wait_until(lambda: page.evaluate("localStorage.getItem('aiCreditsToken')"))
+    token = register("esi", business="Esi's Fabrics")
     value = next(
         p for p in api(base, token, "/ai/api/credits/packages/").json() if p["code"] == "value"
     )
@@ -194,3 +186,97 @@ def test_buy_value_pack_in_usd_by_card_through_stripe_then_cancel_one(live_app, 
     cancelled.wait_for()
     assert "Payment cancelled" in cancelled.inner_text()
     assert api(base, token, "/ai/api/credits/balance/").json()["balance"] == expected
+
+
+PURCHASE = re.compile(r"/ai/api/credits/purchase/$")
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def test_a_purchase_says_what_is_bought_and_a_retry_keeps_its_idempotency_key(
+    live_app, page, sign_up, open_signed_in, api_requests
+):
+    base, _ = live_app
+    callback = f"{base}/demo/payment/callback"
+    # The first attempt meets a provider outage; the rest reach the server.
+    outage = [True]
+
+    def purchase(route):
+        if outage and outage.pop():
+            route.fulfill(status=503, json={"detail": "Paystack is unavailable."})
+        else:
+            route.continue_()
+
+    page.route(PURCHASE, purchase)
+    open_signed_in(sign_up("afia"))
+    expect(page.locator("#method-mobile_money")).to_be_checked()  # the default
+
+    def buy(button):
+        page.click(button)
+        expect(page.locator("#invoice")).to_be_visible()
+        reference = page.locator("#invoice-lines tr").nth(1).locator("td").inner_text()
+        page.get_by_role("button", name="Cancel", exact=True).click()
+        expect(page.locator("#invoice")).to_be_hidden()
+        return reference
+
+    page.click("#buy-starter")
+    message = page.locator("#message")
+    expect(message).to_contain_text(
+        "Payment provider unavailable. Nothing was charged; please try again in a moment."
+    )
+    expect(message.locator("li")).to_have_text("Paystack is unavailable.")
+    expect(page.locator("#buy-starter")).to_be_enabled()
+    first = buy("#buy-starter")  # the retry
+    again = buy("#buy-starter")  # the same choice after Cancel: the same purchase comes back
+    page.check("#method-card")
+    by_card = buy("#buy-starter")
+    card_button = page.locator("#buy-starter-stripe")
+    expect(card_button).to_have_text("Pay in USD by card")
+    buy("#buy-starter-stripe")
+
+    sent = [r for r in api_requests if PURCHASE.search(r.url)]
+    keys = [r.headers["idempotency-key"] for r in sent]
+    assert all(UUID4.match(key) for key in keys), keys
+    assert keys[0] == keys[1] == keys[2]  # the outage's retry, and Buy again after Cancel
+    assert len({keys[0], keys[3], keys[4]}) == 3  # another choice is another purchase
+    assert first == again != by_card
+    mobile_money = {
+        "package": "starter",
+        "payment_method": "mobile_money",
+        "callback_url": callback,
+    }
+    assert [r.post_data_json for r in sent] == [
+        mobile_money,
+        mobile_money,
+        mobile_money,
+        {**mobile_money, "payment_method": "card"},
+        {
+            "package": "starter",
+            "gateway": "stripe",
+            # Back to this origin, where the token is; Stripe fills in the session id.
+            "success_url": f"{callback}?gateway=stripe&session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{callback}?gateway=stripe&cancelled=1",
+        },
+    ]
+    assert all(r.headers["content-type"] == "application/json" for r in sent)
+
+
+def test_a_checkout_address_that_is_not_a_web_address_is_never_followed(
+    live_app, page, sign_up, open_signed_in
+):
+    base, _ = live_app
+
+    def hostile(route):
+        body = route.fetch().json()
+        body["authorization_url"] = "javascript:document.title='pwned'"
+        route.fulfill(status=201, json=body)
+
+    page.route(PURCHASE, hostile)
+    open_signed_in(sign_up("kobby"))
+    page.click("#buy-starter")
+    expect(page.locator("#message")).to_have_text(
+        "The payment provider sent back an unusable checkout address. Please try again."
+    )
+    expect(page.locator("#invoice")).to_be_hidden()
+    expect(page.locator("#buy-starter")).to_be_enabled()
+    assert page.url == f"{base}/demo/"
+    assert page.title() == "AI credits"
