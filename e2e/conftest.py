@@ -19,7 +19,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from testing.db import fresh_database
+from testing.db import fresh_database, real_settings_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -55,9 +55,8 @@ def _serve(folder: Path, database_url: str):
     base = f"http://127.0.0.1:{port}"
     # AI_ and STRIPE_ too: a developer's real keys must never reach the test (nor their prices).
     outer = ("DJANGO_", "PAYSTACK_", "STRIPE_", "DATABASE_", "PYTEST", "THROTTLE_", "AI_")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(outer)}
-    env.update(
-        DJANGO_SETTINGS_MODULE="pos.settings",
+    env = real_settings_env(
+        drop=outer,
         DEBUG="true",
         DATABASE_URL=database_url,
         SANDBOX="true",
