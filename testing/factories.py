@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
 from accounts.models import Business, BusinessMembership
-from ai_features.models import AICreditPurchase, CreditPackage
+from ai_features.models import AICreditPurchase, CreditPackage, IdempotencyKey
 
 PASSWORD = "pw-Str0ng-enough"
 
@@ -119,3 +119,20 @@ class StripePurchaseFactory(PurchaseFactory):
         lambda n: f"cs_test_{n + 1:04d}a11YYufWQzNY63zpQ6QSNRQhkUpVph"
     )
     gateway_status = "initialized"
+
+
+class IdempotencyKeyFactory(DjangoModelFactory):
+    """An `Idempotency-Key` row as a request leaves it, a feature call's unless `scope` says
+    otherwise (a feature key names its feature; a purchase key names none)."""
+
+    class Meta:
+        model = IdempotencyKey
+
+    scope = IdempotencyKey.Scope.FEATURE
+    business = factory.SubFactory(BusinessFactory)
+    user = factory.LazyAttribute(lambda row: row.business.owner)
+    key = factory.Sequence(lambda n: f"key-{n + 1}")
+    fingerprint = "0" * 64
+    feature = factory.LazyAttribute(
+        lambda row: "product_description" if row.scope == IdempotencyKey.Scope.FEATURE else ""
+    )

@@ -32,7 +32,7 @@ from ai_features.models import (
     WebhookEvent,
 )
 from testing.credits import ledger_sum, stored_balance
-from testing.factories import BusinessFactory, PurchaseFactory, UserFactory
+from testing.factories import BusinessFactory, IdempotencyKeyFactory, PurchaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def world(db):
         amount=Decimal("9.00"),
         currency="GHS",
     )
-    key = IdempotencyKey.objects.create(
+    key = IdempotencyKeyFactory(
         scope="purchase",
         user=ama.owner,
         business=ama,
@@ -116,7 +116,7 @@ def world(db):
         fingerprint="f" * 64,
         purchase=pending,
     )
-    feature_key = IdempotencyKey.objects.create(
+    feature_key = IdempotencyKeyFactory(
         scope="feature",
         user=kofi.owner,
         business=kofi,

@@ -9,6 +9,7 @@ from ai_features.models import CreditPackage
 from testing.factories import (
     PASSWORD,
     BusinessFactory,
+    IdempotencyKeyFactory,
     PurchaseFactory,
     StripePurchaseFactory,
     UserFactory,
@@ -54,3 +55,12 @@ def test_a_stripe_purchase_is_priced_in_the_stripe_currency_with_a_session_id():
     assert CreditPackage.objects.get(code="value").stripe_price == Decimal("6.50")
     assert purchase.checkout_session_id.startswith("cs_test_")
     assert StripePurchaseFactory().checkout_session_id != purchase.checkout_session_id
+
+
+def test_an_idempotency_key_fits_the_checks_of_its_scope():
+    feature_key = IdempotencyKeyFactory()
+    purchase_key = IdempotencyKeyFactory(scope="purchase")
+
+    assert feature_key.feature == "product_description"
+    assert feature_key.user == feature_key.business.owner
+    assert purchase_key.feature == "" and purchase_key.key != feature_key.key

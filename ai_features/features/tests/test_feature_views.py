@@ -13,7 +13,7 @@ from ai_features.features.catalog import customer_insight, product_description
 from ai_features.models import AITransaction, BusinessAICredits, IdempotencyKey
 from testing.clients import token_client as client_of
 from testing.credits import grant_credits, ledger_sum, stored_balance
-from testing.factories import BusinessFactory, UserFactory
+from testing.factories import BusinessFactory, IdempotencyKeyFactory, UserFactory
 from testing.provider import openai_json
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +304,7 @@ def test_a_key_whose_call_failed_may_be_retried_and_then_charges_once(api, funde
 def test_a_key_still_in_progress_is_409_and_calls_nothing(api, funded, llm, user):
     from ai_features.idempotency import request_fingerprint
 
-    IdempotencyKey.objects.create(
+    IdempotencyKeyFactory(
         scope="feature",
         user=user,
         business=funded,

@@ -11,7 +11,7 @@ from ai_features.credits.credits import credits_add
 from ai_features.management.tests.helpers import command_output
 from ai_features.models import AITransaction, AIUsageAlert, BusinessAICredits, CreditLedgerEntry
 from testing.credits import ledger_sum, stored_balance
-from testing.factories import BusinessFactory
+from testing.factories import BusinessFactory, IdempotencyKeyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +194,7 @@ def test_stored_feature_answers_are_deleted_after_24_hours(business, user):
     from ai_features.models import IdempotencyKey
 
     def stored(key, hours_ago, answer):
-        row = IdempotencyKey.objects.create(
+        row = IdempotencyKeyFactory(
             scope="feature",
             user=user,
             business=business,

@@ -19,7 +19,6 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
     CreditPackage,
-    IdempotencyKey,
     PurchaseRefund,
     WebhookEvent,
 )
@@ -29,7 +28,7 @@ from ai_features.payments.gateways.paystack import paystack_verdict
 from ai_features.payments.refunds import purchase_refund_apply
 from ai_features.payments.webhooks import webhook_receive
 from testing.credits import ledger_sum, stored_balance
-from testing.factories import BusinessFactory, PurchaseFactory
+from testing.factories import BusinessFactory, IdempotencyKeyFactory, PurchaseFactory
 from testing.paystack_api import charge_success_body
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +178,7 @@ def _seed_every_model():
     purchase_dispute_open(purchase_id=paid.pk, report=report)  # a dispute and its claim
     credits_charge(business=shop, user=owner, feature="product_description")  # ledger -> usage
     hold = credits_reserve(business=shop, user=owner, feature="customer_insight")  # a hold
-    IdempotencyKey.objects.create(
+    IdempotencyKeyFactory(
         scope="feature",
         user=owner,
         business=shop,
@@ -193,7 +192,7 @@ def _seed_every_model():
     calls = AITransaction.objects.filter(business=shop).exclude(status="pending")
     calls.update(timestamp=timezone.now() - timedelta(days=1))
     usage_rollup_build()  # the daily rollup and how far it goes
-    IdempotencyKey.objects.create(
+    IdempotencyKeyFactory(
         scope="purchase", user=owner, business=shop, key="k-1", fingerprint="f", purchase=paid
     )
     webhook_receive(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ai_features import idempotency
 from ai_features.models import AICreditPurchase, IdempotencyKey
 from ai_features.payments.openapi import CHECKOUT_OPENED
+from testing.factories import IdempotencyKeyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -333,7 +334,7 @@ def claim_in_progress(user, business, key, **overrides):
         "cancel_url": None,
         **overrides,
     }
-    return IdempotencyKey.objects.create(
+    return IdempotencyKeyFactory(
         scope="purchase",
         user=user,
         business=business,
