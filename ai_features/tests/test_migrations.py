@@ -14,7 +14,7 @@ from ai_features.models import (
     BusinessAICredits,
     CreditLedgerEntry,
 )
-from testing.factories import BusinessFactory, PurchaseFactory
+from testing.factories import BusinessFactory
 
 pytestmark = pytest.mark.django_db
 ACCRA = ZoneInfo("Africa/Accra")
@@ -230,8 +230,14 @@ def test_one_idempotency_key_table_carries_over_the_keys_alive_at_the_migration(
         purchase_keys = old.get_model("ai_features", "PurchaseIdempotencyKey")
         now = timezone.now()
         usage = AITransaction.objects.create(business=business, feature="customer_insight")
-        bought = PurchaseFactory(
-            business=business, authorization_url="https://checkout.paystack.com/abc"
+        bought = AICreditPurchase.objects.create_with_reference(
+            business=business,
+            package="value",
+            amount_paid=94,
+            total_amount=94,
+            credits_purchased=100,
+            payment_method="mobile_money",
+            authorization_url="https://checkout.paystack.com/abc",
         )
 
         def stored(table, key, age, **fields):
