@@ -230,6 +230,8 @@ def test_one_idempotency_key_table_carries_over_the_keys_alive_at_the_migration(
         purchase_keys = old.get_model("ai_features", "PurchaseIdempotencyKey")
         now = timezone.now()
         usage = AITransaction.objects.create(business=business, feature="customer_insight")
+        # Written out, not PurchaseFactory: the package rows it would price from are not there
+        # at this point of the migrations.
         bought = AICreditPurchase.objects.create_with_reference(
             business=business,
             package="value",
