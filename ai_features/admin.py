@@ -341,19 +341,6 @@ class CreditClawbackAdmin(ReadOnlyAdmin):
 class IdempotencyKeyAdmin(ReadOnlyAdmin):
     # A feature's stored answer holds a customer's results: support sees that a key was used,
     # and what it charged or bought, not what it returned.
-    list_display = (
-        "key",
-        "scope",
-        "feature",
-        "user",
-        "business",
-        "purchase",
-        "usage",
-        "created_at",
-        "expires_at",
-    )
-    list_filter = ("scope",)
-    list_select_related = ("user", "business", "purchase", "usage")
     fields = (
         "scope",
         "key",
@@ -365,6 +352,9 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
         "created_at",
         "expires_at",
     )
+    list_display = fields
+    list_filter = ("scope",)
+    list_select_related = ("user", "business", "purchase", "usage")
     search_fields = ("key",)
 
 
